@@ -1,0 +1,146 @@
+// Package config loads the relay's configuration from the environment
+// (CONTRACT §7) once, at start-up, through an injected getenv, and refuses
+// bad values with a message naming the variable.
+package config
+
+import (
+	"errors"
+	"fmt"
+	"net/url"
+	"strings"
+	"time"
+)
+
+// DefaultEntitiesLimit is the sightings and judgements per observable when
+// the token carries no usable CTR_ENTITIES_LIMIT.
+const DefaultEntitiesLimit = 100
+
+// Config is everything the relay can be told at start-up.
+type Config struct {
+	Port              int           // PORT
+	URLScanAPIURL     string        // URLSCAN_API_URL, without a trailing slash
+	URLScanUIURL      string        // URLSCAN_UI_URL, without a trailing slash
+	JWKSHosts         []string      // JWKS_HOSTS
+	RelayAudience     []string      // RELAY_AUDIENCE; empty: derive from the request
+	TrustProxyHeaders bool          // TRUST_PROXY_HEADERS
+	ScanVisibilities  []string      // SCAN_VISIBILITIES, in order
+	EntitiesLimitMax  int           // ENTITIES_LIMIT_MAX
+	MaxBodyBytes      int64         // MAX_BODY_BYTES
+	MaxObservables    int           // MAX_OBSERVABLES
+	RequestTimeout    time.Duration // REQUEST_TIMEOUT
+	URLScanTimeout    time.Duration // URLSCAN_TIMEOUT
+	LogLevel          string        // LOG_LEVEL: debug, info, warn, error
+	LogFormat         string        // LOG_FORMAT: json, text
+	SSLCertFile       string        // SSL_CERT_FILE: extra trusted CAs (PEM)
+	SSLCertDir        string        // SSL_CERT_DIR: directories of extra trusted CAs, colon-separated
+	CacheMaxMB        int           // CACHE_MAX_MB: memory for the search and result caches
+	SearchCacheTTL    time.Duration // SEARCH_CACHE_TTL; 0 disables
+	ResultCacheTTL    time.Duration // RESULT_CACHE_TTL; 0 disables
+	RedisURL          string        // REDIS_URL; empty: caches stay in memory
+	ShutdownTimeout   time.Duration // SHUTDOWN_TIMEOUT
+}
+
+// Default returns the configuration of an empty environment.
+func Default() Config {
+	return Config{
+		Port:             9090,
+		URLScanAPIURL:    "https://urlscan.io/api/v1",
+		URLScanUIURL:     "https://urlscan.io",
+		JWKSHosts:        []string{"visibility.amp.cisco.com", "visibility.eu.amp.cisco.com", "visibility.apjc.amp.cisco.com"},
+		ScanVisibilities: []string{"private", "unlisted", "public"},
+		EntitiesLimitMax: 1000,
+		MaxBodyBytes:     1 << 20,
+		MaxObservables:   500,
+		RequestTimeout:   25 * time.Second,
+		URLScanTimeout:   10 * time.Second,
+		LogLevel:         "info",
+		LogFormat:        "json",
+		CacheMaxMB:       256,
+		SearchCacheTTL:   5 * time.Minute,
+		ResultCacheTTL:   24 * time.Hour,
+		ShutdownTimeout:  15 * time.Second,
+	}
+}
+
+// Load reads the configuration through getenv. Unset or empty variables
+// keep their defaults; the first bad value is an error naming its variable.
+func Load(getenv func(string) string) (Config, error) {
+	c := Default()
+	p := parser{getenv: getenv}
+	p.integer("PORT", &c.Port, 1, 65535)
+	p.baseURL("URLSCAN_API_URL", &c.URLScanAPIURL)
+	p.baseURL("URLSCAN_UI_URL", &c.URLScanUIURL)
+	p.hosts("JWKS_HOSTS", &c.JWKSHosts)
+	p.audiences("RELAY_AUDIENCE", &c.RelayAudience)
+	p.boolean("TRUST_PROXY_HEADERS", &c.TrustProxyHeaders)
+	p.visibilities("SCAN_VISIBILITIES", &c.ScanVisibilities)
+	p.integer("ENTITIES_LIMIT_MAX", &c.EntitiesLimitMax, 1, 100000)
+	p.int64("MAX_BODY_BYTES", &c.MaxBodyBytes, 1024, 1<<30)
+	p.integer("MAX_OBSERVABLES", &c.MaxObservables, 1, 100000)
+	p.duration("REQUEST_TIMEOUT", &c.RequestTimeout, time.Second, time.Hour)
+	p.duration("URLSCAN_TIMEOUT", &c.URLScanTimeout, 100*time.Millisecond, time.Hour)
+	p.oneOf("LOG_LEVEL", &c.LogLevel, "debug", "info", "warn", "error")
+	p.oneOf("LOG_FORMAT", &c.LogFormat, "json", "text")
+	p.str("SSL_CERT_FILE", &c.SSLCertFile)
+	p.str("SSL_CERT_DIR", &c.SSLCertDir)
+	p.integer("CACHE_MAX_MB", &c.CacheMaxMB, 0, 1<<20)
+	p.duration("SEARCH_CACHE_TTL", &c.SearchCacheTTL, 0, 30*24*time.Hour)
+	p.duration("RESULT_CACHE_TTL", &c.ResultCacheTTL, 0, 30*24*time.Hour)
+	p.redisURL("REDIS_URL", &c.RedisURL)
+	p.duration("SHUTDOWN_TIMEOUT", &c.ShutdownTimeout, 0, time.Hour)
+	if p.err != nil {
+		return Config{}, p.err
+	}
+	if c.URLScanTimeout > c.RequestTimeout {
+		return Config{}, errors.New("URLSCAN_TIMEOUT: must not exceed REQUEST_TIMEOUT")
+	}
+	return c, nil
+}
+
+// EntitiesLimit turns a token's CTR_ENTITIES_LIMIT (0 when absent or
+// unusable) into the per-request limit: the default, clamped to the maximum.
+func (c Config) EntitiesLimit(fromToken int) int {
+	switch {
+	case fromToken <= 0:
+		return min(DefaultEntitiesLimit, c.EntitiesLimitMax)
+	case fromToken > c.EntitiesLimitMax:
+		return c.EntitiesLimitMax
+	default:
+		return fromToken
+	}
+}
+
+// CacheBytes is the memory the caches may hold, in bytes.
+func (c Config) CacheBytes() int64 { return int64(c.CacheMaxMB) << 20 }
+
+// Names lists every variable Load reads, for documentation and tests.
+func Names() []string {
+	return []string{
+		"PORT", "URLSCAN_API_URL", "URLSCAN_UI_URL", "JWKS_HOSTS", "RELAY_AUDIENCE",
+		"TRUST_PROXY_HEADERS", "SCAN_VISIBILITIES", "ENTITIES_LIMIT_MAX", "MAX_BODY_BYTES",
+		"MAX_OBSERVABLES", "REQUEST_TIMEOUT", "URLSCAN_TIMEOUT", "LOG_LEVEL", "LOG_FORMAT",
+		"SSL_CERT_FILE", "SSL_CERT_DIR", "CACHE_MAX_MB", "SEARCH_CACHE_TTL", "RESULT_CACHE_TTL",
+		"REDIS_URL", "SHUTDOWN_TIMEOUT",
+	}
+}
+
+func splitList(s string) []string {
+	var out []string
+	for _, f := range strings.Split(s, ",") {
+		if f = strings.TrimSpace(f); f != "" {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+func validBaseURL(s string) (string, error) {
+	u, err := url.Parse(s)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return "", fmt.Errorf("%q is not an http(s) URL", s)
+	}
+	if u.User != nil || u.RawQuery != "" || u.Fragment != "" {
+		return "", fmt.Errorf("%q must not carry credentials, a query or a fragment", s)
+	}
+	return strings.TrimRight(s, "/"), nil
+}

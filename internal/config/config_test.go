@@ -1,0 +1,164 @@
+package config
+
+import (
+	"slices"
+	"strings"
+	"testing"
+	"time"
+)
+
+func env(m map[string]string) func(string) string {
+	return func(k string) string { return m[k] }
+}
+
+func TestLoadDefaults(t *testing.T) {
+	got, err := Load(env(nil))
+	if err != nil {
+		t.Fatalf("Load(empty) error: %v", err)
+	}
+	want := Default()
+	if got.Port != 9090 || got.URLScanAPIURL != "https://urlscan.io/api/v1" || got.URLScanUIURL != "https://urlscan.io" {
+		t.Errorf("Load(empty) = %+v, want the CONTRACT §7 defaults", got)
+	}
+	if !slices.Equal(got.JWKSHosts, want.JWKSHosts) || len(got.JWKSHosts) != 3 {
+		t.Errorf("JWKSHosts = %v, want %v", got.JWKSHosts, want.JWKSHosts)
+	}
+	if !slices.Equal(got.ScanVisibilities, []string{"private", "unlisted", "public"}) {
+		t.Errorf("ScanVisibilities = %v", got.ScanVisibilities)
+	}
+	if got.MaxBodyBytes != 1048576 || got.MaxObservables != 500 || got.EntitiesLimitMax != 1000 {
+		t.Errorf("limits = %d %d %d", got.MaxBodyBytes, got.MaxObservables, got.EntitiesLimitMax)
+	}
+	if got.RequestTimeout != 25*time.Second || got.URLScanTimeout != 10*time.Second {
+		t.Errorf("timeouts = %s %s", got.RequestTimeout, got.URLScanTimeout)
+	}
+	if got.LogLevel != "info" || got.LogFormat != "json" || got.TrustProxyHeaders || got.RelayAudience != nil {
+		t.Errorf("misc = %+v", got)
+	}
+}
+
+func TestLoadValues(t *testing.T) {
+	got, err := Load(env(map[string]string{
+		"PORT":                "8080",
+		"URLSCAN_API_URL":     "http://127.0.0.1:1234/api/v1/",
+		"URLSCAN_UI_URL":      "https://ui.example/",
+		"JWKS_HOSTS":          " Visibility.AMP.cisco.com. , 127.0.0.1:8443 ",
+		"RELAY_AUDIENCE":      "https://relay.example.com/,https://other.example",
+		"TRUST_PROXY_HEADERS": "true",
+		"SCAN_VISIBILITIES":   "Public,private,public",
+		"ENTITIES_LIMIT_MAX":  "50",
+		"MAX_BODY_BYTES":      "2048",
+		"MAX_OBSERVABLES":     "7",
+		"REQUEST_TIMEOUT":     "30",
+		"URLSCAN_TIMEOUT":     "1500ms",
+		"LOG_LEVEL":           "DEBUG",
+		"LOG_FORMAT":          "text",
+		"CACHE_MAX_MB":        "0",
+		"SEARCH_CACHE_TTL":    "0",
+		"RESULT_CACHE_TTL":    "1h",
+		"REDIS_URL":           "redis://127.0.0.1:6379/0",
+		"SHUTDOWN_TIMEOUT":    "2s",
+	}))
+	if err != nil {
+		t.Fatalf("Load error: %v", err)
+	}
+	checks := []struct {
+		name      string
+		got, want any
+	}{
+		{"Port", got.Port, 8080},
+		{"URLScanAPIURL", got.URLScanAPIURL, "http://127.0.0.1:1234/api/v1"},
+		{"URLScanUIURL", got.URLScanUIURL, "https://ui.example"},
+		{"JWKSHosts", strings.Join(got.JWKSHosts, ","), "visibility.amp.cisco.com,127.0.0.1:8443"},
+		{"RelayAudience", strings.Join(got.RelayAudience, ","), "https://relay.example.com,https://other.example"},
+		{"TrustProxyHeaders", got.TrustProxyHeaders, true},
+		{"ScanVisibilities", strings.Join(got.ScanVisibilities, ","), "public,private"},
+		{"EntitiesLimitMax", got.EntitiesLimitMax, 50},
+		{"MaxBodyBytes", got.MaxBodyBytes, int64(2048)},
+		{"MaxObservables", got.MaxObservables, 7},
+		{"RequestTimeout", got.RequestTimeout, 30 * time.Second},
+		{"URLScanTimeout", got.URLScanTimeout, 1500 * time.Millisecond},
+		{"LogLevel", got.LogLevel, "debug"},
+		{"LogFormat", got.LogFormat, "text"},
+		{"CacheMaxMB", got.CacheMaxMB, 0},
+		{"SearchCacheTTL", got.SearchCacheTTL, time.Duration(0)},
+		{"ResultCacheTTL", got.ResultCacheTTL, time.Hour},
+		{"RedisURL", got.RedisURL, "redis://127.0.0.1:6379/0"},
+		{"ShutdownTimeout", got.ShutdownTimeout, 2 * time.Second},
+	}
+	for _, c := range checks {
+		if c.got != c.want {
+			t.Errorf("%s = %v, want %v", c.name, c.got, c.want)
+		}
+	}
+}
+
+func TestLoadRejects(t *testing.T) {
+	tests := []struct {
+		name, value string
+	}{
+		{"PORT", "0"},
+		{"PORT", "http"},
+		{"PORT", "70000"},
+		{"URLSCAN_API_URL", "ftp://urlscan.io"},
+		{"URLSCAN_API_URL", "https://user:pass@urlscan.io"},
+		{"URLSCAN_UI_URL", "not a url"},
+		{"JWKS_HOSTS", ","},
+		{"JWKS_HOSTS", "a@b.com"},
+		{"JWKS_HOSTS", "host/path"},
+		{"JWKS_HOSTS", "host:99999"},
+		{"RELAY_AUDIENCE", "relay.example.com"},
+		{"TRUST_PROXY_HEADERS", "maybe"},
+		{"SCAN_VISIBILITIES", "secret"},
+		{"SCAN_VISIBILITIES", ","},
+		{"ENTITIES_LIMIT_MAX", "-1"},
+		{"MAX_BODY_BYTES", "10"},
+		{"MAX_OBSERVABLES", "0"},
+		{"REQUEST_TIMEOUT", "soon"},
+		{"REQUEST_TIMEOUT", "0s"},
+		{"URLSCAN_TIMEOUT", "1ms"},
+		{"LOG_LEVEL", "loud"},
+		{"LOG_FORMAT", "xml"},
+		{"CACHE_MAX_MB", "-5"},
+		{"SEARCH_CACHE_TTL", "-1s"},
+		{"REDIS_URL", "http://user:hunter2@redis"},
+		{"SHUTDOWN_TIMEOUT", "forever"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name+"="+tt.value, func(t *testing.T) {
+			_, err := Load(env(map[string]string{tt.name: tt.value}))
+			if err == nil {
+				t.Fatalf("Load(%s=%q) succeeded, want an error", tt.name, tt.value)
+			}
+			if !strings.HasPrefix(err.Error(), tt.name+":") {
+				t.Errorf("error %q does not name %s", err, tt.name)
+			}
+			if strings.Contains(err.Error(), "hunter2") {
+				t.Errorf("error %q echoes a secret", err)
+			}
+		})
+	}
+}
+
+func TestLoadTimeoutOrder(t *testing.T) {
+	_, err := Load(env(map[string]string{"REQUEST_TIMEOUT": "5s", "URLSCAN_TIMEOUT": "10s"}))
+	if err == nil || !strings.Contains(err.Error(), "URLSCAN_TIMEOUT") {
+		t.Errorf("URLSCAN_TIMEOUT > REQUEST_TIMEOUT: error %v, want one naming URLSCAN_TIMEOUT", err)
+	}
+}
+
+func TestEntitiesLimit(t *testing.T) {
+	c := Default()
+	tests := []struct{ in, want int }{
+		{0, 100}, {-3, 100}, {1, 1}, {50, 50}, {1000, 1000}, {1001, 1000}, {1 << 30, 1000},
+	}
+	for _, tt := range tests {
+		if got := c.EntitiesLimit(tt.in); got != tt.want {
+			t.Errorf("EntitiesLimit(%d) = %d, want %d", tt.in, got, tt.want)
+		}
+	}
+	c.EntitiesLimitMax = 10
+	if got := c.EntitiesLimit(0); got != 10 {
+		t.Errorf("EntitiesLimit(0) with max 10 = %d, want 10", got)
+	}
+}

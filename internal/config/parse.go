@@ -1,0 +1,209 @@
+package config
+
+import (
+	"fmt"
+	"net"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// parser reads variables one by one and keeps the first error, so Load
+// reads as a list of variables rather than a ladder of checks.
+type parser struct {
+	getenv func(string) string
+	err    error
+}
+
+// value returns the trimmed variable and whether it is set at all.
+func (p *parser) value(name string) (string, bool) {
+	if p.err != nil {
+		return "", false
+	}
+	v := strings.TrimSpace(p.getenv(name))
+	return v, v != ""
+}
+
+func (p *parser) fail(name string, format string, args ...any) {
+	p.err = fmt.Errorf("%s: %s", name, fmt.Sprintf(format, args...))
+}
+
+func (p *parser) str(name string, dst *string) {
+	if v, ok := p.value(name); ok {
+		*dst = v
+	}
+}
+
+func (p *parser) integer(name string, dst *int, lo, hi int) {
+	v, ok := p.value(name)
+	if !ok {
+		return
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < lo || n > hi {
+		p.fail(name, "%q is not a whole number from %d to %d", v, lo, hi)
+		return
+	}
+	*dst = n
+}
+
+func (p *parser) int64(name string, dst *int64, lo, hi int64) {
+	v, ok := p.value(name)
+	if !ok {
+		return
+	}
+	n, err := strconv.ParseInt(v, 10, 64)
+	if err != nil || n < lo || n > hi {
+		p.fail(name, "%q is not a whole number from %d to %d", v, lo, hi)
+		return
+	}
+	*dst = n
+}
+
+// duration accepts Go durations ("25s", "1m30s") and plain seconds ("25").
+func (p *parser) duration(name string, dst *time.Duration, lo, hi time.Duration) {
+	v, ok := p.value(name)
+	if !ok {
+		return
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil {
+		secs, serr := strconv.ParseFloat(v, 64)
+		if serr != nil {
+			p.fail(name, "%q is not a duration such as 25s or 1m", v)
+			return
+		}
+		d = time.Duration(secs * float64(time.Second))
+	}
+	if d < lo || d > hi {
+		p.fail(name, "%q is out of range (%s to %s)", v, lo, hi)
+		return
+	}
+	*dst = d
+}
+
+func (p *parser) boolean(name string, dst *bool) {
+	v, ok := p.value(name)
+	if !ok {
+		return
+	}
+	b, err := strconv.ParseBool(v)
+	if err != nil {
+		p.fail(name, "%q is not true or false", v)
+		return
+	}
+	*dst = b
+}
+
+func (p *parser) oneOf(name string, dst *string, allowed ...string) {
+	v, ok := p.value(name)
+	if !ok {
+		return
+	}
+	v = strings.ToLower(v)
+	if !slices.Contains(allowed, v) {
+		p.fail(name, "%q is not one of %s", v, strings.Join(allowed, ", "))
+		return
+	}
+	*dst = v
+}
+
+func (p *parser) baseURL(name string, dst *string) {
+	v, ok := p.value(name)
+	if !ok {
+		return
+	}
+	u, err := validBaseURL(v)
+	if err != nil {
+		p.fail(name, "%v", err)
+		return
+	}
+	*dst = u
+}
+
+func (p *parser) redisURL(name string, dst *string) {
+	v, ok := p.value(name)
+	if !ok {
+		return
+	}
+	u, err := url.Parse(v)
+	if err != nil || (u.Scheme != "redis" && u.Scheme != "rediss" && u.Scheme != "unix") {
+		// The value may hold a password: never echo it.
+		p.fail(name, "not a redis://, rediss:// or unix:// URL")
+		return
+	}
+	*dst = v
+}
+
+// hosts reads a list of host or host:port values, lower-cased, without a
+// trailing dot, as the token's jwks_host is compared against them.
+func (p *parser) hosts(name string, dst *[]string) {
+	v, ok := p.value(name)
+	if !ok {
+		return
+	}
+	var out []string
+	for _, h := range splitList(v) {
+		h = strings.TrimSuffix(strings.ToLower(h), ".")
+		host := h
+		if hh, port, err := net.SplitHostPort(h); err == nil {
+			n, perr := strconv.Atoi(port)
+			if perr != nil || n < 1 || n > 65535 {
+				p.fail(name, "%q has a bad port", h)
+				return
+			}
+			host = hh
+		}
+		if host == "" || strings.ContainsAny(host, "/?#@\\%: \t") {
+			p.fail(name, "%q is not a host or host:port", h)
+			return
+		}
+		out = append(out, h)
+	}
+	if len(out) == 0 {
+		p.fail(name, "names no host")
+		return
+	}
+	*dst = out
+}
+
+func (p *parser) audiences(name string, dst *[]string) {
+	v, ok := p.value(name)
+	if !ok {
+		return
+	}
+	var out []string
+	for _, a := range splitList(v) {
+		u, err := validBaseURL(a)
+		if err != nil {
+			p.fail(name, "%v", err)
+			return
+		}
+		out = append(out, u)
+	}
+	*dst = out
+}
+
+func (p *parser) visibilities(name string, dst *[]string) {
+	v, ok := p.value(name)
+	if !ok {
+		return
+	}
+	var out []string
+	for _, vis := range splitList(strings.ToLower(v)) {
+		if vis != "private" && vis != "unlisted" && vis != "public" {
+			p.fail(name, "%q is not private, unlisted or public", vis)
+			return
+		}
+		if !slices.Contains(out, vis) {
+			out = append(out, vis)
+		}
+	}
+	if len(out) == 0 {
+		p.fail(name, "names no visibility")
+		return
+	}
+	*dst = out
+}
