@@ -1,0 +1,113 @@
+package cache
+
+import (
+	"context"
+	"log/slog"
+	"sync/atomic"
+	"time"
+)
+
+// Remote is a tier shared by replicas (Redis). Get reports found=false with a
+// nil error for an absent key. Implementations must honour ctx's deadline.
+type Remote interface {
+	Get(ctx context.Context, key string) (val []byte, found bool, err error)
+	Set(ctx context.Context, key string, val []byte, ttl time.Duration) error
+}
+
+// remoteTier wraps a Remote so that its failures never reach a caller: every
+// call is bounded by a short timeout, a failure makes the cache skip the
+// remote for a cool-off (a hung Redis would otherwise add the timeout to
+// every load), and failures are logged at most once per logEvery.
+type remoteTier[V any] struct {
+	r        Remote
+	codec    Codec[V]
+	timeout  time.Duration
+	cooloff  time.Duration
+	logEvery time.Duration
+	now      func() time.Time
+	log      *slog.Logger
+	name     string
+	errors   func()
+
+	skipUntil  atomic.Int64 // unix nanos; remote is skipped before it
+	lastLog    atomic.Int64 // unix nanos of the last warning
+	suppressed atomic.Int64 // failures not logged since the last warning
+}
+
+// get returns the value and its absolute expiry (unix nanos); ok=false on
+// absence, expiry, failure or an undecodable value.
+func (t *remoteTier[V]) get(ctx context.Context, key string) (v V, expiresAt int64, ok bool) {
+	if t == nil || !t.usable() {
+		return v, 0, false
+	}
+	ctx, cancel := context.WithTimeout(ctx, t.timeout)
+	defer cancel()
+	b, found, err := t.r.Get(ctx, key)
+	if err != nil {
+		t.failed("get", err, true)
+		return v, 0, false
+	}
+	if !found {
+		return v, 0, false
+	}
+	payload, expMs, err := open(b)
+	if err != nil {
+		t.failed("decode", err, false)
+		return v, 0, false
+	}
+	expiresAt = time.UnixMilli(expMs).UnixNano()
+	if expiresAt <= t.now().UnixNano() {
+		return v, 0, false
+	}
+	v, err = t.codec.Unmarshal(payload)
+	if err != nil {
+		// A value written by an incompatible release, most likely; the load
+		// that follows overwrites it.
+		t.failed("decode", err, false)
+		return v, 0, false
+	}
+	return v, expiresAt, true
+}
+
+// set writes v with its absolute expiry; failures are only counted and logged.
+func (t *remoteTier[V]) set(ctx context.Context, key string, v V, expiresAt time.Time) {
+	if t == nil || !t.usable() {
+		return
+	}
+	ttl := expiresAt.Sub(t.now())
+	if ttl <= 0 {
+		return
+	}
+	payload, err := t.codec.Marshal(v)
+	if err != nil {
+		t.failed("encode", err, false)
+		return
+	}
+	ctx, cancel := context.WithTimeout(ctx, t.timeout)
+	defer cancel()
+	if err := t.r.Set(ctx, key, seal(payload, expiresAt.UnixMilli()), ttl); err != nil {
+		t.failed("set", err, true)
+	}
+}
+
+func (t *remoteTier[V]) usable() bool {
+	return t.now().UnixNano() >= t.skipUntil.Load()
+}
+
+// failed counts a remote failure; unavailable ones (as opposed to bad data)
+// start the cool-off. The log line names the cache and the operation, never
+// the key.
+func (t *remoteTier[V]) failed(op string, err error, unavailable bool) {
+	t.errors()
+	now := t.now().UnixNano()
+	if unavailable {
+		t.skipUntil.Store(now + int64(t.cooloff))
+	}
+	last := t.lastLog.Load()
+	if last != 0 && now-last < int64(t.logEvery) || !t.lastLog.CompareAndSwap(last, now) {
+		t.suppressed.Add(1)
+		return
+	}
+	t.log.Warn("cache remote tier failed; serving from memory and origin",
+		"cache", t.name, "op", op, "err", err, "suppressed", t.suppressed.Swap(0))
+}
