@@ -1,0 +1,129 @@
+package relay
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+
+	"urlscan-relay/internal/ctim"
+	"urlscan-relay/internal/urlscan"
+)
+
+// lookup is what urlscan.io said about one observable.
+type lookup struct {
+	obs       ctim.Observable
+	searchErr error
+	hits      []urlscan.Hit
+	// results and resultErrs run parallel to hits. A nil result with a nil
+	// error is a scan that has no document: deleted, or a hit without an id.
+	results    []*urlscan.Result
+	resultErrs []error
+}
+
+// errs returns the lookup's failures in a stable order: the search's, then
+// each hit's in hit order.
+func (l *lookup) errs() []error {
+	var out []error
+	if l.searchErr != nil {
+		out = append(out, l.searchErr)
+	}
+	for _, err := range l.resultErrs {
+		if err != nil {
+			out = append(out, err)
+		}
+	}
+	return out
+}
+
+// gate bounds the upstream calls one request has in flight.
+type gate chan struct{}
+
+// enter waits for a free slot, or for ctx to end.
+func (g gate) enter(ctx context.Context) error {
+	// A spent context must win even when a slot is free, so that no new
+	// call starts after cancellation.
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	select {
+	case g <- struct{}{}:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+func (g gate) leave() { <-g }
+
+// fetch searches every observable and, when withResults is set, fetches the
+// result document of every hit, all concurrently within the Service's bound.
+// The lookups come back in the order of obs, each holding whatever was
+// gathered before a failure or the end of ctx.
+func (s *Service) fetch(ctx context.Context, apiKey string, obs []ctim.Observable, limit int, withResults bool) []lookup {
+	ls := make([]lookup, len(obs))
+	g := make(gate, s.concurrency)
+	var wg sync.WaitGroup
+	for i, o := range obs {
+		l := &ls[i]
+		l.obs = o
+		query, err := urlscan.SearchQuery(o.Type, o.Value)
+		if err != nil {
+			l.searchErr = fmt.Errorf("search %s %q: %w", o.Type, o.Value, err)
+			continue
+		}
+		// The slot is taken here rather than in the goroutine so that at
+		// most concurrency goroutines wait on urlscan.io however many
+		// observables a request carries.
+		if err := g.enter(ctx); err != nil {
+			l.searchErr = fmt.Errorf("search %s %q: %w", o.Type, o.Value, err)
+			continue
+		}
+		wg.Go(func() {
+			hits, err := s.up.Search(ctx, apiKey, query, limit)
+			g.leave()
+			if err != nil {
+				l.searchErr = fmt.Errorf("search %s %q: %w", o.Type, o.Value, err)
+				return
+			}
+			if len(hits) > limit {
+				hits = hits[:limit]
+			}
+			l.hits = hits
+			if withResults {
+				s.fetchResults(ctx, apiKey, l, g, &wg)
+			}
+		})
+	}
+	wg.Wait()
+	return ls
+}
+
+// fetchResults starts one goroutine per hit of l to fetch its result
+// document; wg tracks them.
+func (s *Service) fetchResults(ctx context.Context, apiKey string, l *lookup, g gate, wg *sync.WaitGroup) {
+	l.results = make([]*urlscan.Result, len(l.hits))
+	l.resultErrs = make([]error, len(l.hits))
+	for j, h := range l.hits {
+		if h.ID == "" {
+			continue // nothing to ask for; the sighting stands on the hit alone
+		}
+		if err := g.enter(ctx); err != nil {
+			l.resultErrs[j] = fmt.Errorf("result %s: %w", h.ID, err)
+			continue
+		}
+		wg.Go(func() {
+			defer g.leave()
+			r, err := s.up.Result(ctx, apiKey, h.ID)
+			switch {
+			case errors.Is(err, urlscan.ErrResultGone):
+				// A deleted scan is not a failure: its sighting stays,
+				// it just cannot be judged.
+			case err != nil:
+				l.resultErrs[j] = fmt.Errorf("result %s: %w", h.ID, err)
+			default:
+				l.results[j] = r
+			}
+		})
+	}
+}

@@ -1,0 +1,148 @@
+package relay
+
+import (
+	"context"
+	"time"
+
+	"urlscan-relay/internal/ctim"
+	"urlscan-relay/internal/urlscan"
+)
+
+// DefaultLimit is the number of sightings and judgements per observable
+// when the caller asks for no positive limit (CONTRACT §3, step 8).
+const DefaultLimit = 100
+
+// Observe looks obs up on urlscan.io and maps what it finds onto CTIM: a
+// sighting per search hit, a judgement per malicious scan, an indicator per
+// verdict category with its relationships, and a verdict per judged
+// observable. limit caps the hits looked at per observable. The errors are
+// one per failed search or result document; whatever was gathered besides
+// them is still returned.
+func (s *Service) Observe(ctx context.Context, apiKey string, obs []ctim.Observable, limit int) (ctim.ObserveData, []error) {
+	obs = Normalize(obs)
+	if len(obs) == 0 {
+		return ctim.ObserveData{}, nil
+	}
+	return s.observeData(s.fetch(ctx, apiKey, obs, effectiveLimit(limit), true))
+}
+
+// observeData maps the lookups onto an observe answer, in lookup order.
+func (s *Service) observeData(ls []lookup) (ctim.ObserveData, []error) {
+	var nhits int
+	for i := range ls {
+		nhits += len(ls[i].hits)
+	}
+	var (
+		errs       []error
+		sightings  = make([]ctim.Sighting, 0, nhits)
+		judgements []ctim.Judgement
+		verdicts   []ctim.Verdict
+		inds       indicators
+	)
+	for i := range ls {
+		l := &ls[i]
+		errs = append(errs, l.errs()...)
+		times := s.hitTimes(l)
+		newest := newestMalicious(l, times)
+		for j := range l.hits {
+			sg := s.sighting(l.obs, &l.hits[j], times[j])
+			sightings = append(sightings, sg)
+			r := l.result(j)
+			if r == nil || !r.Malicious {
+				continue
+			}
+			jd := s.judgement(l.obs, r, times[j])
+			judgements = append(judgements, jd)
+			inds.add(r, sg.ID)
+			if j == newest {
+				verdicts = append(verdicts, verdict(l.obs, jd.ValidTime, jd.ID))
+			}
+		}
+	}
+	return ctim.ObserveData{
+		Sightings:     ctim.NewDocs(sightings),
+		Judgements:    ctim.NewDocs(judgements),
+		Indicators:    ctim.NewDocs(inds.docs),
+		Relationships: ctim.NewDocs(s.relationships(&inds)),
+		Verdicts:      ctim.NewDocs(verdicts),
+	}, errs
+}
+
+// Deliberate answers the verdicts Observe would, without the other kinds.
+// The verdicts carry no judgement_id: the judgement they would name is not
+// part of the answer, so the id would point at nothing.
+func (s *Service) Deliberate(ctx context.Context, apiKey string, obs []ctim.Observable, limit int) (ctim.DeliberateData, []error) {
+	obs = Normalize(obs)
+	if len(obs) == 0 {
+		return ctim.DeliberateData{}, nil
+	}
+	ls := s.fetch(ctx, apiKey, obs, effectiveLimit(limit), true)
+
+	var (
+		errs     []error
+		verdicts []ctim.Verdict
+	)
+	for i := range ls {
+		l := &ls[i]
+		errs = append(errs, l.errs()...)
+		times := s.hitTimes(l)
+		if j := newestMalicious(l, times); j >= 0 {
+			verdicts = append(verdicts, verdict(l.obs, judgementValidTime(l.result(j), times[j]), ""))
+		}
+	}
+	return ctim.DeliberateData{Verdicts: ctim.NewDocs(verdicts)}, errs
+}
+
+func effectiveLimit(limit int) int {
+	if limit <= 0 {
+		return DefaultLimit
+	}
+	return limit
+}
+
+// result returns the result document of hit j, nil when there is none.
+func (l *lookup) result(j int) *urlscan.Result {
+	if j >= len(l.results) {
+		return nil
+	}
+	return l.results[j]
+}
+
+// hitTimes returns when each hit of l was seen, computed once so that a
+// sighting, its judgement and the verdict agree even when the clock is the
+// fallback.
+func (s *Service) hitTimes(l *lookup) []time.Time {
+	times := make([]time.Time, len(l.hits))
+	for j := range l.hits {
+		times[j] = s.sightingTime(&l.hits[j], l.result(j))
+	}
+	return times
+}
+
+// newestMalicious returns the index of the hit of l whose scan is the newest
+// malicious one (the first of equals, in output order), or -1.
+func newestMalicious(l *lookup, times []time.Time) int {
+	best := -1
+	for j := range l.hits {
+		r := l.result(j)
+		if r == nil || !r.Malicious {
+			continue
+		}
+		if best < 0 || times[j].After(times[best]) {
+			best = j
+		}
+	}
+	return best
+}
+
+// verdict is the relay's disposition of o, taken from one judgement.
+func verdict(o ctim.Observable, vt ctim.ValidTime, judgementID string) ctim.Verdict {
+	return ctim.Verdict{
+		Type:            "verdict",
+		Observable:      o,
+		Disposition:     dispositionMalicious,
+		DispositionName: dispositionName,
+		ValidTime:       vt,
+		JudgementID:     judgementID,
+	}
+}

@@ -1,0 +1,78 @@
+// Package relay answers Threat Response's observe, deliberate, refer and
+// respond questions from urlscan.io: it fans the lookups out to urlscan.io
+// and maps what comes back onto CTIM entities (CONTRACT §4 and §5).
+package relay
+
+import (
+	"context"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+
+	"urlscan-relay/internal/urlscan"
+)
+
+// Upstream is the part of urlscan.io the relay uses (implemented by
+// *urlscan.Client, and by a caching decorator).
+type Upstream interface {
+	// Search returns the hits for query, newest first, at most size of them.
+	Search(ctx context.Context, apiKey, query string, size int) ([]urlscan.Hit, error)
+	// Result returns a scan's result document; errors.Is(err,
+	// urlscan.ErrResultGone) when the scan was deleted.
+	Result(ctx context.Context, apiKey, scanID string) (*urlscan.Result, error)
+	// Scan submits a URL for scanning.
+	Scan(ctx context.Context, apiKey string, r urlscan.ScanRequest) (*urlscan.ScanResponse, error)
+}
+
+// DefaultConcurrency is the number of upstream calls one request may have
+// in flight when Config.Concurrency is not set.
+const DefaultConcurrency = 16
+
+// Config is what the relay needs to know besides urlscan.io itself.
+type Config struct {
+	UIURL        string           // URLSCAN_UI_URL, e.g. https://urlscan.io (links in entities and references)
+	Visibilities []string         // SCAN_VISIBILITIES in order, e.g. private, unlisted, public
+	Concurrency  int              // max in-flight upstream calls per request (default DefaultConcurrency)
+	Now          func() time.Time // clock, for hits that carry no time at all
+	NewID        func() string    // uuid v4 strings for transient entity ids
+}
+
+// Service answers the relay's questions about observables.
+type Service struct {
+	up           Upstream
+	ui           string
+	visibilities []string
+	concurrency  int
+	now          func() time.Time
+	newID        func() string
+}
+
+// New returns a Service that asks up; zero Config fields take their defaults.
+func New(up Upstream, c Config) *Service {
+	s := &Service{
+		up: up,
+		// Links are built as ui + "/path", so a configured trailing slash
+		// would double it.
+		ui:           strings.TrimRight(c.UIURL, "/"),
+		visibilities: append([]string(nil), c.Visibilities...),
+		concurrency:  c.Concurrency,
+		now:          c.Now,
+		newID:        c.NewID,
+	}
+	if s.concurrency <= 0 {
+		s.concurrency = DefaultConcurrency
+	}
+	if s.now == nil {
+		s.now = time.Now
+	}
+	if s.newID == nil {
+		s.newID = uuid.NewString
+	}
+	return s
+}
+
+// transientID returns a fresh id for an entity of the given kind.
+func (s *Service) transientID(kind string) string {
+	return "transient:" + kind + "-" + s.newID()
+}
