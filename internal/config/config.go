@@ -17,7 +17,7 @@ const DefaultEntitiesLimit = 100
 
 // Config is everything the relay can be told at start-up.
 type Config struct {
-	Port              int           // PORT
+	Port              int           // PORT; 0 picks a free port
 	URLScanAPIURL     string        // URLSCAN_API_URL, without a trailing slash
 	URLScanUIURL      string        // URLSCAN_UI_URL, without a trailing slash
 	JWKSHosts         []string      // JWKS_HOSTS
@@ -67,7 +67,7 @@ func Default() Config {
 func Load(getenv func(string) string) (Config, error) {
 	c := Default()
 	p := parser{getenv: getenv}
-	p.integer("PORT", &c.Port, 1, 65535)
+	p.integer("PORT", &c.Port, 0, 65535)
 	p.baseURL("URLSCAN_API_URL", &c.URLScanAPIURL)
 	p.baseURL("URLSCAN_UI_URL", &c.URLScanUIURL)
 	p.hosts("JWKS_HOSTS", &c.JWKSHosts)

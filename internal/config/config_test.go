@@ -97,7 +97,7 @@ func TestLoadRejects(t *testing.T) {
 	tests := []struct {
 		name, value string
 	}{
-		{"PORT", "0"},
+		{"PORT", "-1"},
 		{"PORT", "http"},
 		{"PORT", "70000"},
 		{"URLSCAN_API_URL", "ftp://urlscan.io"},

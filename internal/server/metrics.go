@@ -1,0 +1,41 @@
+package server
+
+import (
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// httpMetrics are the request metrics. Labels are bounded: the registered
+// route (or "unmatched"), the method, and the outcome (a TR error code).
+type httpMetrics struct {
+	requests *prometheus.CounterVec
+	duration *prometheus.HistogramVec
+}
+
+func newHTTPMetrics(reg prometheus.Registerer) (*httpMetrics, error) {
+	m := &httpMetrics{
+		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "relay_http_requests_total",
+			Help: "HTTP requests served, by route, method and outcome (ok, a TR error code, 4xx or 5xx).",
+		}, []string{"route", "method", "outcome"}),
+		duration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "relay_http_request_duration_seconds",
+			Help:    "Time to answer an HTTP request, by route and outcome.",
+			Buckets: []float64{.005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 25},
+		}, []string{"route", "outcome"}),
+	}
+	if reg != nil {
+		for _, c := range []prometheus.Collector{m.requests, m.duration} {
+			if err := reg.Register(c); err != nil {
+				return nil, err
+			}
+		}
+	}
+	return m, nil
+}
+
+func (m *httpMetrics) observe(method, route, outcome string, d time.Duration) {
+	m.requests.WithLabelValues(route, method, outcome).Inc()
+	m.duration.WithLabelValues(route, outcome).Observe(d.Seconds())
+}
