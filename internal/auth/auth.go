@@ -1,0 +1,258 @@
+// Package auth turns the bearer token SecureX sends into verified claims
+// (CONTRACT §3): it checks the token's shape, that its jwks_host is one
+// the operator allowed, its RS256 signature against that host's JWKS
+// (cached), its audience and lifetime, and reads the urlscan.io API key
+// and entities limit from it. Every refusal is a *tr.Error carrying the
+// message SecureX users know; none carries the token or the key.
+package auth
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/go-jose/go-jose/v4"
+	"github.com/prometheus/client_golang/prometheus"
+
+	"urlscan-relay/internal/tr"
+)
+
+// DefaultCacheTTL is how long a host's JWKS is used before it is fetched
+// again.
+const DefaultCacheTTL = 15 * time.Minute
+
+// Options configures a Verifier. AllowedHosts is required.
+type Options struct {
+	// AllowedHosts are the jwks_host values accepted (JWKS_HOSTS), as
+	// host or host:port; New normalises them with NormalizeHost.
+	AllowedHosts []string
+	// HTTPClient fetches key sets. New uses a copy that never follows
+	// redirects and times out after 5 s. Default: a client of its own,
+	// trusting RootCAs.
+	HTTPClient *http.Client
+	// RootCAs are the roots the default client trusts; nil: the system's.
+	RootCAs *x509.CertPool
+	// CacheTTL is how long a host's key set is kept; default
+	// DefaultCacheTTL.
+	CacheTTL time.Duration
+	// Now is the clock; default time.Now.
+	Now func() time.Time
+	// Registerer, when set, receives auth_jwks_fetches_total{result} and
+	// auth_failures_total{reason}.
+	Registerer prometheus.Registerer
+	// Logger receives failed JWKS fetches (host and cause, never a
+	// token); default: discard.
+	Logger *slog.Logger
+}
+
+// Verifier checks SecureX bearer tokens. It is safe for concurrent use.
+type Verifier struct {
+	allowed map[string]bool
+	jwks    *jwksCache
+	now     func() time.Time
+	metrics *metrics
+}
+
+// Claims is what a verified token grants one request.
+type Claims struct {
+	// Key is the urlscan.io API key. Never log it.
+	Key string
+	// EntitiesLimit is CTR_ENTITIES_LIMIT when it is a positive integer
+	// (JSON number or string of digits), at most math.MaxInt32; 0 when it
+	// is absent or anything else. The caller applies its default and
+	// clamp.
+	EntitiesLimit int
+}
+
+// New returns a Verifier, or an error naming the first bad allowed host.
+func New(o Options) (*Verifier, error) {
+	if len(o.AllowedHosts) == 0 {
+		return nil, errors.New("auth: no allowed JWKS hosts")
+	}
+	allowed := make(map[string]bool, len(o.AllowedHosts))
+	for _, h := range o.AllowedHosts {
+		n, err := NormalizeHost(strings.TrimSpace(h))
+		if err != nil {
+			return nil, fmt.Errorf("auth: allowed JWKS host %q: %w", h, err)
+		}
+		allowed[n] = true
+	}
+	m, err := newMetrics(o.Registerer)
+	if err != nil {
+		return nil, err
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.CacheTTL <= 0 {
+		o.CacheTTL = DefaultCacheTTL
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	return &Verifier{
+		allowed: allowed,
+		now:     o.Now,
+		metrics: m,
+		jwks: &jwksCache{
+			client:  jwksClient(o),
+			ttl:     o.CacheTTL,
+			now:     o.Now,
+			log:     o.Logger,
+			metrics: m,
+			hosts:   make(map[string]*hostKeys, len(allowed)),
+		},
+	}, nil
+}
+
+// jwksClient never follows redirects: a JWKS host that redirects could
+// send the relay anywhere, which is what the allow-list prevents.
+func jwksClient(o Options) *http.Client {
+	if o.HTTPClient != nil {
+		c := *o.HTTPClient
+		c.CheckRedirect = refuseRedirect
+		c.Jar = nil // nothing a JWKS host sets is ever sent back
+		if c.Timeout <= 0 || c.Timeout > fetchTimeout {
+			c.Timeout = fetchTimeout
+		}
+		return &c
+	}
+	return &http.Client{
+		Timeout:       fetchTimeout,
+		CheckRedirect: refuseRedirect,
+		Transport: &http.Transport{
+			Proxy:                 http.ProxyFromEnvironment,
+			DialContext:           (&net.Dialer{Timeout: fetchTimeout, KeepAlive: 30 * time.Second}).DialContext,
+			TLSClientConfig:       &tls.Config{RootCAs: o.RootCAs, MinVersion: tls.VersionTLS12},
+			TLSHandshakeTimeout:   fetchTimeout,
+			ResponseHeaderTimeout: fetchTimeout,
+			MaxIdleConns:          16,
+			IdleConnTimeout:       90 * time.Second,
+			ForceAttemptHTTP2:     true,
+		},
+	}
+}
+
+func refuseRedirect(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+
+// Verify checks the Authorization header value of a request against
+// CONTRACT §3, step by step, and returns the claims of a good token. The
+// token's aud must be one of audiences. Errors are *tr.Error.
+func (v *Verifier) Verify(ctx context.Context, authorization string, audiences []string) (*Claims, error) {
+	c, f := v.verify(ctx, authorization, audiences)
+	if f != nil {
+		v.metrics.failures.WithLabelValues(string(f.reason)).Inc()
+		// A copy: failures may be cached and shared between requests.
+		return nil, &tr.Error{Code: f.err.Code, Message: f.err.Message}
+	}
+	return c, nil
+}
+
+func (v *Verifier) verify(ctx context.Context, authorization string, audiences []string) (*Claims, *failure) {
+	// 1. The header.
+	if authorization == "" {
+		return nil, authFailure(reasonHeader, msgHeaderMissing)
+	}
+	words := strings.Fields(authorization)
+	if len(words) != 2 || !strings.EqualFold(words[0], "bearer") {
+		return nil, authFailure(reasonHeader, msgWrongType)
+	}
+	token := words[1]
+
+	// 2. The token's shape, and where its keys live.
+	tok, ok := decodeCompact(token)
+	if !ok {
+		return nil, authFailure(reasonStructure, msgWrongJWT)
+	}
+	rawHost, ok := stringField(tok.payload, "jwks_host")
+	if !ok {
+		return nil, authFailure(reasonStructure, msgHostMissing)
+	}
+
+	// 3. Only hosts the operator allowed are ever asked for keys.
+	host, err := NormalizeHost(rawHost)
+	if err != nil || !v.allowed[host] {
+		return nil, authFailure(reasonJWKSHost, msgWrongHost)
+	}
+
+	// 4 and 5. A kid no JWKS could hold is refused before any fetch.
+	kid, ok := stringField(tok.header, "kid")
+	if !ok || !saneKid(kid) {
+		return nil, authFailure(reasonKid, msgKidNotFound)
+	}
+	pub, found, f := v.jwks.key(ctx, host, kid)
+	if f != nil {
+		return nil, f
+	}
+	if !found {
+		return nil, authFailure(reasonKid, msgKidNotFound)
+	}
+
+	// 6. The algorithm is settled from the header before anything is
+	// verified, and only an RSA key ever verifies.
+	if alg, _ := stringField(tok.header, "alg"); alg != string(jose.RS256) || pub == nil {
+		return nil, authFailure(reasonSignature, msgWrongKey)
+	}
+	jws, err := jose.ParseSignedCompact(token, []jose.SignatureAlgorithm{jose.RS256})
+	if err != nil {
+		return nil, authFailure(reasonSignature, msgWrongKey)
+	}
+	payload, err := jws.Verify(pub)
+	if err != nil {
+		return nil, authFailure(reasonSignature, msgWrongKey)
+	}
+	// From here on only the verified payload is read.
+	claims, ok := jsonObject(payload)
+	if !ok {
+		return nil, authFailure(reasonPayload, msgWrongPayload)
+	}
+	if f := v.checkClaims(claims, audiences); f != nil {
+		return nil, f
+	}
+
+	// 7. The urlscan.io key.
+	key, ok := stringField(claims, "key")
+	if !ok {
+		return nil, authFailure(reasonPayload, msgWrongPayload)
+	}
+	if key == "" {
+		return nil, missingKey()
+	}
+
+	// 8. Per request, never shared.
+	return &Claims{Key: key, EntitiesLimit: entitiesLimit(claims)}, nil
+}
+
+// checkClaims checks aud, then exp and nbf with a minute of leeway for
+// clock skew. exp is optional; a non-numeric exp or nbf is refused.
+func (v *Verifier) checkClaims(claims map[string]json.RawMessage, audiences []string) *failure {
+	if aud, ok := claims["aud"]; !ok || !audienceMatches(aud, audiences) {
+		return authFailure(reasonAudience, msgWrongAudience)
+	}
+	now := v.now()
+	t := float64(now.Unix()) + float64(now.Nanosecond())/1e9
+	slack := leeway.Seconds()
+	exp, present, ok := numberField(claims, "exp")
+	if present && !ok {
+		return authFailure(reasonPayload, msgWrongPayload)
+	}
+	if present && exp <= t-slack {
+		return authFailure(reasonExpired, msgExpired)
+	}
+	nbf, present, ok := numberField(claims, "nbf")
+	if present && !ok {
+		return authFailure(reasonPayload, msgWrongPayload)
+	}
+	if present && nbf > t+slack {
+		return authFailure(reasonNotYetValid, msgNotYetValid)
+	}
+	return nil
+}

@@ -1,0 +1,148 @@
+package auth
+
+import (
+	"context"
+	"errors"
+	"net"
+	"net/http"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"urlscan-relay/internal/auth/authtest"
+	"urlscan-relay/internal/tr"
+)
+
+const testAudience = "https://relay.example.com"
+
+// clock is a settable clock for cache and lifetime tests.
+type clock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func newClock() *clock { return &clock{t: time.Now()} }
+
+func (c *clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
+
+func (c *clock) Advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.t = c.t.Add(d)
+}
+
+// countingTransport counts every request that leaves the Verifier,
+// whatever host it is for.
+type countingTransport struct {
+	next http.RoundTripper
+	n    atomic.Int64
+}
+
+func (c *countingTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	c.n.Add(1)
+	return c.next.RoundTrip(r)
+}
+
+func newIssuer(t testing.TB) *authtest.Issuer {
+	t.Helper()
+	iss, err := authtest.NewIssuer()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(iss.Close)
+	return iss
+}
+
+// routedClient trusts the issuer's certificate and dials the issuer
+// whatever host a request names, so that tests can use DNS names (the
+// test certificate covers *.example.com) without DNS.
+func routedClient(iss *authtest.Issuer) *http.Client {
+	tp := iss.Client().Transport.(*http.Transport).Clone()
+	tp.DialContext = func(ctx context.Context, network, _ string) (net.Conn, error) {
+		var d net.Dialer
+		return d.DialContext(ctx, network, iss.Host())
+	}
+	return &http.Client{Transport: tp}
+}
+
+type fixture struct {
+	iss      *authtest.Issuer
+	v        *Verifier
+	clock    *clock
+	outbound *countingTransport
+}
+
+// newFixture builds a Verifier that allows the issuer's host and the
+// extra hosts, counting every outbound request.
+func newFixture(t testing.TB, extra ...string) *fixture {
+	t.Helper()
+	iss := newIssuer(t)
+	return newFixtureFor(t, iss, iss.Client(), append([]string{iss.Host()}, extra...)...)
+}
+
+// newFixtureFor builds a Verifier that allows exactly the allowed hosts
+// and fetches through client.
+func newFixtureFor(t testing.TB, iss *authtest.Issuer, client *http.Client, allowed ...string) *fixture {
+	t.Helper()
+	ct := &countingTransport{next: client.Transport}
+	t.Cleanup(func() { client.CloseIdleConnections() })
+	clk := newClock()
+	v, err := New(Options{
+		AllowedHosts: allowed,
+		HTTPClient:   &http.Client{Transport: ct},
+		Now:          clk.Now,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &fixture{iss: iss, v: v, clock: clk, outbound: ct}
+}
+
+func bearer(token string) string { return "Bearer " + token }
+
+// goodClaims are the claims of a token that passes every check.
+func goodClaims() map[string]any {
+	return map[string]any{"aud": testAudience, "key": "urlscan-key"}
+}
+
+func with(base map[string]any, kv ...any) map[string]any {
+	out := make(map[string]any, len(base))
+	for k, v := range base {
+		out[k] = v
+	}
+	for i := 0; i+1 < len(kv); i += 2 {
+		out[kv[i].(string)] = kv[i+1]
+	}
+	return out
+}
+
+// trError returns err as a *tr.Error, failing the test when it is not
+// exactly that type.
+func trError(t *testing.T, err error) *tr.Error {
+	t.Helper()
+	te, ok := err.(*tr.Error)
+	if !ok {
+		var wrapped *tr.Error
+		t.Fatalf("error %v (%T) is not a *tr.Error (errors.As: %v)", err, err, errors.As(err, &wrapped))
+	}
+	return te
+}
+
+func wantAuthError(t *testing.T, err error, msg string) {
+	t.Helper()
+	if err == nil {
+		t.Fatalf("Verify: no error, want %q", msg)
+	}
+	te := trError(t, err)
+	if got, want := te.Code, tr.AuthorizationError; got != want {
+		t.Errorf("code = %q, want %q", got, want)
+	}
+	if got, want := te.Message, "Authorization failed: "+msg; got != want {
+		t.Errorf("message = %q, want %q", got, want)
+	}
+}
