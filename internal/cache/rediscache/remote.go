@@ -1,0 +1,44 @@
+package rediscache
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// remote is a cache.Remote over one key namespace.
+type remote struct {
+	s      *Store
+	prefix string
+}
+
+// Get returns the value at key; found is false when Redis has none.
+func (r *remote) Get(ctx context.Context, key string) ([]byte, bool, error) {
+	ctx, cancel := context.WithTimeout(ctx, r.s.timeout)
+	defer cancel()
+	b, err := r.s.client.Get(ctx, r.prefix+key).Bytes()
+	if errors.Is(err, redis.Nil) {
+		return nil, false, nil
+	}
+	if err != nil {
+		return nil, false, fmt.Errorf("rediscache: get: %w", err)
+	}
+	return b, true, nil
+}
+
+// Set stores val at key for ttl, which must be positive: nothing is kept
+// forever.
+func (r *remote) Set(ctx context.Context, key string, val []byte, ttl time.Duration) error {
+	if ttl <= 0 {
+		return fmt.Errorf("rediscache: set: ttl %v is not positive", ttl)
+	}
+	ctx, cancel := context.WithTimeout(ctx, r.s.timeout)
+	defer cancel()
+	if err := r.s.client.Set(ctx, r.prefix+key, val, ttl).Err(); err != nil {
+		return fmt.Errorf("rediscache: set: %w", err)
+	}
+	return nil
+}

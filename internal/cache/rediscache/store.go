@@ -1,0 +1,146 @@
+// Package rediscache puts the relay's shared state in Redis: the remote tier
+// of the search and result caches, and the per-key "rate limited until" marks
+// that let every replica fail fast once urlscan.io has answered 429.
+//
+// Redis is an optimisation, never a dependency of an answer: Open succeeds
+// while Redis is down (the client dials lazily, on each command), every
+// command is bounded by a short timeout, and every failure is an error the
+// caller degrades on.
+package rediscache
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+	"github.com/redis/go-redis/v9/maintnotifications"
+
+	"urlscan-relay/internal/cache"
+)
+
+// Defaults for the zero values of Options.
+const (
+	DefaultKeyPrefix = "urlscan-relay:v1:"
+	DefaultTimeout   = 100 * time.Millisecond
+	// socketTimeout guards dials and socket reads and writes; the per-command
+	// Timeout is usually the tighter bound.
+	socketTimeout = 250 * time.Millisecond
+	// startupPing bounds the one ping Open makes to report Redis's state.
+	startupPing = time.Second
+)
+
+// Options configure a Store.
+type Options struct {
+	// KeyPrefix starts every key; the version in the default lets a release
+	// that changes the stored format ignore older data.
+	KeyPrefix string
+	// Timeout bounds each command; 0 means DefaultTimeout.
+	Timeout time.Duration
+	// Logger receives the start-up state of Redis; nil discards it.
+	Logger *slog.Logger
+	// Now is the clock for rate-limit marks; nil means time.Now.
+	Now func() time.Time
+}
+
+// Store is a connection pool to one Redis, safe for concurrent use.
+type Store struct {
+	client  *redis.Client
+	prefix  string
+	timeout time.Duration
+	now     func() time.Time
+}
+
+// Open parses rawURL (redis://[user:password@]host:port/db or rediss://...;
+// query options of go-redis's ParseURL may override the timeouts) and returns
+// a Store. Only an invalid URL is an error: when Redis does not answer, Open
+// logs a warning and returns the Store anyway, and each later command dials
+// again, so the relay starts without Redis and picks it up when it comes.
+// Open waits at most about a second.
+func Open(ctx context.Context, rawURL string, o Options) (*Store, error) {
+	opts, err := redis.ParseURL(rawURL)
+	if err != nil {
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			// url.Error quotes the whole URL, password included.
+			return nil, errors.New("rediscache: REDIS_URL is not a valid URL")
+		}
+		return nil, fmt.Errorf("rediscache: invalid REDIS_URL: %w", err)
+	}
+	s := &Store{prefix: o.KeyPrefix, timeout: o.Timeout, now: o.Now}
+	if s.prefix == "" {
+		s.prefix = DefaultKeyPrefix
+	}
+	if s.timeout == 0 {
+		s.timeout = DefaultTimeout
+	}
+	if s.now == nil {
+		s.now = time.Now
+	}
+	log := o.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	for _, d := range []*time.Duration{&opts.DialTimeout, &opts.ReadTimeout, &opts.WriteTimeout, &opts.PoolTimeout} {
+		if *d == 0 {
+			*d = socketTimeout
+		}
+	}
+	// Commands carry a deadline from s.timeout, so socket I/O follows it.
+	opts.ContextTimeoutEnabled = true
+	// A cache lookup is cheaper to miss than to retry: one retry covers a
+	// pooled connection that Redis closed (a restart); go-redis's default of
+	// five dial attempts 100 ms apart would hold each command far past its
+	// deadline while Redis is down.
+	opts.MaxRetries = 1
+	opts.MinRetryBackoff = 2 * time.Millisecond
+	opts.MaxRetryBackoff = 20 * time.Millisecond
+	opts.DialerRetries = 1
+	// Spare each new connection the CLIENT SETINFO and maintenance
+	// notification handshakes: neither matters to a cache.
+	opts.DisableIdentity = true
+	opts.MaintNotificationsConfig = &maintnotifications.Config{Mode: maintnotifications.ModeDisabled}
+	s.client = redis.NewClient(opts)
+
+	pctx, cancel := context.WithTimeout(ctx, startupPing)
+	defer cancel()
+	if err := s.client.Ping(pctx).Err(); err != nil {
+		log.Warn("redis is not answering; shared caches and rate-limit marks are off until it does",
+			"addr", opts.Addr, "db", opts.DB, "err", err)
+	} else {
+		log.Info("redis connected", "addr", opts.Addr, "db", opts.DB)
+	}
+	return s, nil
+}
+
+// Ping checks that Redis answers within the command timeout.
+func (s *Store) Ping(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(ctx, s.timeout)
+	defer cancel()
+	if err := s.client.Ping(ctx).Err(); err != nil {
+		return fmt.Errorf("rediscache: ping: %w", err)
+	}
+	return nil
+}
+
+// Close releases the connections.
+func (s *Store) Close() error {
+	if err := s.client.Close(); err != nil {
+		return fmt.Errorf("rediscache: close: %w", err)
+	}
+	return nil
+}
+
+// Remote returns the cache tier for one cache, its keys namespaced as
+// "<KeyPrefix><name>:<key>", e.g. "urlscan-relay:v1:search:<key>".
+func (s *Store) Remote(name string) cache.Remote {
+	return &remote{s: s, prefix: s.prefix + name + ":"}
+}
+
+// Limits returns the rate-limit marks shared by every replica.
+func (s *Store) Limits() *Limits {
+	return &Limits{s: s, prefix: s.prefix + "limit:", block: redis.NewScript(blockScript)}
+}
