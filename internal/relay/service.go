@@ -27,7 +27,7 @@ type Upstream interface {
 
 // DefaultConcurrency is the number of upstream calls one request may have
 // in flight when Config.Concurrency is not set.
-const DefaultConcurrency = 16
+const DefaultConcurrency = 64
 
 // Config is what the relay needs to know besides urlscan.io itself.
 type Config struct {

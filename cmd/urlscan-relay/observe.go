@@ -1,0 +1,53 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+
+	"urlscan-relay/internal/config"
+	"urlscan-relay/internal/ctim"
+	"urlscan-relay/internal/relay"
+	"urlscan-relay/internal/tr"
+)
+
+// observe looks one observable up, as POST /observe/observables would, and
+// prints the CTIM data as indented JSON. The first error an analyst would
+// see in SecureX fails the command with that message.
+func observe(ctx context.Context, getenv func(string) string, typ, value string, stdout io.Writer) error {
+	cfg, err := config.Load(getenv)
+	if err != nil {
+		return err
+	}
+	key := getenv("URLSCAN_API_KEY")
+	if key == "" {
+		return errors.New("URLSCAN_API_KEY: set it to a urlscan.io API key")
+	}
+	obs := relay.Normalize([]ctim.Observable{{Type: typ, Value: value}})
+	if len(obs) == 0 {
+		return errors.New("unsupported observable type " + typ + " (ip, ipv6, domain, url, hostname, sha256)")
+	}
+	roots, err := rootCAs(cfg)
+	if err != nil {
+		return err
+	}
+	parts, err := newRelay(ctx, cfg, roots, nil, newLogger(cfg, io.Discard))
+	if err != nil {
+		return err
+	}
+	defer parts.close()
+	ctx, cancel := context.WithTimeout(ctx, cfg.RequestTimeout)
+	defer cancel()
+	data, errs := parts.relay.Observe(ctx, key, obs, cfg.EntitiesLimit(0))
+	enc := json.NewEncoder(stdout)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(data); err != nil {
+		return err
+	}
+	if len(errs) > 0 {
+		te := tr.From(errs[0])
+		return errors.New(string(te.Code) + ": " + te.Message)
+	}
+	return nil
+}

@@ -1,0 +1,161 @@
+package main
+
+import (
+	"context"
+	"crypto/x509"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/redis/go-redis/v9"
+
+	"urlscan-relay/internal/cache"
+	"urlscan-relay/internal/cache/rediscache"
+	"urlscan-relay/internal/config"
+	"urlscan-relay/internal/relay"
+	"urlscan-relay/internal/urlscan"
+)
+
+// relayParts are the pieces serve and observe share.
+type relayParts struct {
+	client *urlscan.Client
+	relay  *relay.Service
+	close  func()
+}
+
+// newLogger builds the slog logger of LOG_LEVEL and LOG_FORMAT.
+func newLogger(cfg config.Config, w io.Writer) *slog.Logger {
+	var level slog.Level
+	_ = level.UnmarshalText([]byte(cfg.LogLevel))
+	opts := &slog.HandlerOptions{Level: level}
+	if cfg.LogFormat == "text" {
+		return slog.New(slog.NewTextHandler(w, opts))
+	}
+	return slog.New(slog.NewJSONHandler(w, opts))
+}
+
+// newRegistry returns a metrics registry with the Go runtime and process
+// collectors.
+func newRegistry() *prometheus.Registry {
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	return reg
+}
+
+// rootCAs returns the system trust store plus SSL_CERT_FILE and the PEM
+// files of SSL_CERT_DIR, read through the injected configuration so that
+// trust is as explicit as every other setting.
+func rootCAs(cfg config.Config) (*x509.CertPool, error) {
+	pool, err := x509.SystemCertPool()
+	if err != nil || pool == nil {
+		pool = x509.NewCertPool()
+	}
+	var files []string
+	if cfg.SSLCertFile != "" {
+		files = append(files, cfg.SSLCertFile)
+	}
+	for _, dir := range filepath.SplitList(cfg.SSLCertDir) {
+		entries, err := os.ReadDir(dir)
+		if err != nil {
+			return nil, fmt.Errorf("SSL_CERT_DIR: %w", err)
+		}
+		for _, e := range entries {
+			if !e.IsDir() {
+				files = append(files, filepath.Join(dir, e.Name()))
+			}
+		}
+	}
+	for _, f := range files {
+		pem, err := os.ReadFile(f)
+		if err != nil {
+			return nil, fmt.Errorf("SSL_CERT_FILE: %w", err)
+		}
+		if !pool.AppendCertsFromPEM(pem) && f == cfg.SSLCertFile {
+			return nil, fmt.Errorf("SSL_CERT_FILE: %s holds no PEM certificate", f)
+		}
+	}
+	return pool, nil
+}
+
+// newRelay builds the urlscan.io client, its caches (in memory, backed by
+// Redis when REDIS_URL is set) and the relay service on them.
+func newRelay(ctx context.Context, cfg config.Config, roots *x509.CertPool, reg prometheus.Registerer, logger *slog.Logger) (*relayParts, error) {
+	var closers []func()
+	parts := &relayParts{close: func() {
+		for i := len(closers) - 1; i >= 0; i-- {
+			closers[i]()
+		}
+	}}
+	var store *rediscache.Store
+	if cfg.RedisURL != "" {
+		redis.SetLogger(rediscache.GoRedisLogger{L: logger})
+		s, err := rediscache.Open(ctx, cfg.RedisURL, rediscache.Options{Logger: logger})
+		if err != nil {
+			return nil, fmt.Errorf("REDIS_URL: %w", err)
+		}
+		store = s
+		closers = append(closers, func() { _ = s.Close() })
+	}
+	opts := urlscan.Options{
+		BaseURL:    cfg.URLScanAPIURL,
+		Timeout:    cfg.URLScanTimeout,
+		UserAgent:  "urlscan-relay/" + version,
+		RootCAs:    roots,
+		Registerer: reg,
+		Logger:     logger,
+	}
+	if store != nil {
+		opts.Limits = store.Limits()
+	}
+	client, err := urlscan.New(opts)
+	if err != nil {
+		parts.close()
+		return nil, err
+	}
+	closers = append(closers, client.Close)
+	parts.client = client
+
+	searchTTL, resultTTL := cfg.SearchCacheTTL, cfg.ResultCacheTTL
+	if cfg.CacheMaxMB == 0 {
+		searchTTL, resultTTL = 0, 0
+	}
+	// Searches are few and small next to the result documents they list.
+	searchBytes := cfg.CacheBytes() / 4
+	searches, err := cache.New(cache.Options[[]urlscan.Hit]{
+		Name: "search", MaxBytes: searchBytes, TTL: searchTTL, Weigh: relay.WeighHits,
+		Remote: remote(store, "search"), Codec: cache.JSONCodec[[]urlscan.Hit]{},
+		LoadTimeout: cfg.RequestTimeout, Registerer: reg, Logger: logger,
+	})
+	if err != nil {
+		parts.close()
+		return nil, err
+	}
+	closers = append(closers, searches.Close)
+	results, err := cache.New(cache.Options[*urlscan.Result]{
+		Name: "result", MaxBytes: cfg.CacheBytes() - searchBytes, TTL: resultTTL, Weigh: relay.WeighResult,
+		Remote: remote(store, "result"), Codec: cache.JSONCodec[*urlscan.Result]{},
+		LoadTimeout: cfg.RequestTimeout, Registerer: reg, Logger: logger,
+	})
+	if err != nil {
+		parts.close()
+		return nil, err
+	}
+	closers = append(closers, results.Close)
+	parts.relay = relay.New(relay.NewCached(client, searches, results), relay.Config{
+		UIURL:        cfg.URLScanUIURL,
+		Visibilities: cfg.ScanVisibilities,
+	})
+	return parts, nil
+}
+
+// remote is the Redis tier of one cache, or nil without Redis.
+func remote(store *rediscache.Store, name string) cache.Remote {
+	if store == nil {
+		return nil
+	}
+	return store.Remote(name)
+}
