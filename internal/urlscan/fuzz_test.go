@@ -1,0 +1,148 @@
+package urlscan
+
+import (
+	"encoding/json"
+	"errors"
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/tidwall/gjson"
+)
+
+// seedDocuments are the fuzz seeds shared by the decoders: the fixtures and
+// a few shapes that once needed care.
+func seedDocuments(f *testing.F) {
+	for _, name := range []string{"search_ip_1.1.1.1.json", "result_13cde17f-a7f5-4e27-8a56-5e81bc086a37.json", "scan_response.json"} {
+		b, err := os.ReadFile("urlscantest/fixtures/" + name)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(b)
+	}
+	for _, s := range []string{
+		`{}`, `[]`, `null`, `{"results":{}}`, `{"results":[{"_id":"a","stats":{"b":1,"a":2}}]}`,
+		`{"task":{"time":"2020-01-01T00:00:00"},"verdicts":{"overall":{"malicious":true,"tags":{}}}}`,
+		`{"data":{"requests":["\\\"",{"x":"]}"}]},"task":{}}`, `{"a":"\u00e9\ud800"}`, `{"a":1}{`, `{"a" : [ 1 , 2 ] } `,
+	} {
+		f.Add([]byte(s))
+	}
+}
+
+func FuzzDecodeSearch(f *testing.F) {
+	seedDocuments(f)
+	f.Fuzz(func(t *testing.T, doc []byte) {
+		hits, err := decodeSearch(doc)
+		if err != nil {
+			if hits != nil {
+				t.Fatalf("error %v with %d hits", err, len(hits))
+			}
+			return
+		}
+		if !json.Valid(doc) {
+			t.Fatalf("invalid JSON %q decoded without error", doc)
+		}
+		for _, h := range hits {
+			if !ValidScanID(h.ID) {
+				t.Fatalf("hit with id %q kept", h.ID)
+			}
+			for _, s := range h.Stats {
+				if _, err := s.Value.Float64(); err != nil && !strings.ContainsAny(string(s.Value), "eE") {
+					t.Fatalf("stat %q = %q is not a number", s.Name, s.Value)
+				}
+			}
+		}
+	})
+}
+
+func FuzzDecodeResult(f *testing.F) {
+	seedDocuments(f)
+	f.Fuzz(func(t *testing.T, doc []byte) {
+		res, err := decodeResult(doc)
+		if err != nil {
+			if res != nil {
+				t.Fatalf("error %v with a result", err)
+			}
+			return
+		}
+		if !json.Valid(doc) {
+			t.Fatalf("invalid JSON %q decoded without error", doc)
+		}
+		if res == nil {
+			t.Fatal("no error and no result")
+		}
+		if !res.Time.IsZero() && res.Time.Location().String() != "UTC" {
+			t.Fatalf("time %v not in UTC", res.Time)
+		}
+	})
+}
+
+// FuzzScanObject checks the validating scanner against encoding/json
+// (which documents are valid) and gjson (where the members are).
+func FuzzScanObject(f *testing.F) {
+	seedDocuments(f)
+	f.Fuzz(func(t *testing.T, doc []byte) {
+		spans := make([][]byte, 2)
+		err := scanObject(doc, []string{"task", "verdicts"}, spans)
+		valid := json.Valid(doc)
+		object := valid && gjson.ParseBytes(doc).IsObject()
+		switch {
+		case err == nil && !object:
+			t.Fatalf("accepted %q, which is not a valid JSON object", doc)
+		case err != nil && object && !errors.Is(err, errTooDeep):
+			t.Fatalf("refused the valid object %q: %v", doc, err)
+		case errors.Is(err, errNotObject) && !valid:
+			// The scanner stops at the first byte; calling an invalid
+			// non-object "not an object" is fine.
+		}
+		if err != nil {
+			return
+		}
+		for k, name := range []string{"task", "verdicts"} {
+			if got, want := string(spans[k]), gjson.GetBytes(doc, name).Raw; got != want {
+				t.Fatalf("member %s: got %q, want %q", name, got, want)
+			}
+		}
+	})
+}
+
+func FuzzSearchQuery(f *testing.F) {
+	for _, s := range [][2]string{{"ip", "1.1.1.1"}, {"IPv6", "2606:4700::1"}, {"domain", "example.com"}, {"hostname", "a.b"}, {"url", `http://x/"a\b"`}, {"sha256", "ab"}, {"email", "a@b"}, {"url", ""}} {
+		f.Add(s[0], s[1])
+	}
+	prefixes := map[string]string{"ip": "page.ip", "ipv6": "page.ip", "domain": "page.domain", "hostname": "page.domain", "url": "page.url", "sha256": "hash"}
+	f.Fuzz(func(t *testing.T, typ, value string) {
+		q, err := SearchQuery(typ, value)
+		prefix, supported := prefixes[strings.ToLower(typ)]
+		if !supported || value == "" {
+			if err == nil {
+				t.Fatalf("SearchQuery(%q, %q) = %q, want an error", typ, value, q)
+			}
+			return
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		inner, ok := strings.CutPrefix(q, prefix+`:"`)
+		if !ok || !strings.HasSuffix(inner, `"`) {
+			t.Fatalf("got %q, want %s:\"…\"", q, prefix)
+		}
+		inner = inner[:len(inner)-1]
+		var b strings.Builder
+		for i := 0; i < len(inner); i++ {
+			switch inner[i] {
+			case '\\':
+				i++
+				if i == len(inner) || (inner[i] != '\\' && inner[i] != '"') {
+					t.Fatalf("got %q: a lone backslash", q)
+				}
+			case '"':
+				t.Fatalf("got %q: an unescaped quote", q)
+			}
+			b.WriteByte(inner[i])
+		}
+		if b.String() != value {
+			t.Fatalf("got %q, which reads back as %q, want %q", q, b.String(), value)
+		}
+	})
+}

@@ -1,0 +1,71 @@
+package urlscan
+
+import (
+	"errors"
+
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// metrics are the client's Prometheus collectors. Labels name endpoints,
+// statuses and actions only: never a key or an observable.
+type metrics struct {
+	requests  *prometheus.CounterVec   // endpoint, status (HTTP code, "error" or "blocked")
+	duration  *prometheus.HistogramVec // endpoint
+	remaining *prometheus.GaugeVec     // action: the last X-Rate-Limit-Remaining seen, whatever the key
+	retries   *prometheus.CounterVec   // endpoint, reason
+}
+
+func newMetrics(reg prometheus.Registerer) (*metrics, error) {
+	m := &metrics{
+		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "urlscan_requests_total",
+			Help: "Calls to urlscan.io by endpoint and outcome: the HTTP status, \"error\" when no answer came, \"blocked\" when held back by the rate limit.",
+		}, []string{"endpoint", "status"}),
+		duration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "urlscan_request_duration_seconds",
+			Help:    "Time of one call to urlscan.io, body included.",
+			Buckets: []float64{.01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10},
+		}, []string{"endpoint"}),
+		remaining: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "urlscan_rate_limit_remaining",
+			Help: "The last X-Rate-Limit-Remaining urlscan.io answered, by action.",
+		}, []string{"action"}),
+		retries: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "urlscan_retries_total",
+			Help: "Calls to urlscan.io repeated, by endpoint and reason.",
+		}, []string{"endpoint", "reason"}),
+	}
+	if reg == nil {
+		return m, nil
+	}
+	var err error
+	if m.requests, err = register(reg, m.requests); err != nil {
+		return nil, err
+	}
+	if m.duration, err = register(reg, m.duration); err != nil {
+		return nil, err
+	}
+	if m.remaining, err = register(reg, m.remaining); err != nil {
+		return nil, err
+	}
+	if m.retries, err = register(reg, m.retries); err != nil {
+		return nil, err
+	}
+	return m, nil
+}
+
+// register registers c, or reuses the collector already registered under
+// the same name, so that two clients can share one registry.
+func register[T prometheus.Collector](reg prometheus.Registerer, c T) (T, error) {
+	err := reg.Register(c)
+	if err == nil {
+		return c, nil
+	}
+	var are prometheus.AlreadyRegisteredError
+	if errors.As(err, &are) {
+		if existing, ok := are.ExistingCollector.(T); ok {
+			return existing, nil
+		}
+	}
+	return c, err
+}

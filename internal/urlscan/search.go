@@ -1,0 +1,81 @@
+package urlscan
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+)
+
+// Search runs query (see SearchQuery) and returns at most size hits, newest
+// first by task time. A size of 0 or less asks urlscan for its default
+// number of hits and keeps them all.
+func (c *Client) Search(ctx context.Context, apiKey, query string, size int) ([]Hit, error) {
+	v := url.Values{"q": {query}}
+	if size > 0 {
+		v.Set("size", strconv.Itoa(size))
+	}
+	var hits []Hit
+	err := c.do(ctx, apiKey, request{endpoint: endpointSearch, method: http.MethodGet, url: c.base + "/search/?" + v.Encode(), idempotent: true},
+		func(doc []byte) error {
+			var err error
+			hits, err = decodeSearch(doc)
+			return err
+		})
+	if err != nil {
+		return nil, err
+	}
+	sortHits(hits)
+	if size > 0 && len(hits) > size {
+		hits = hits[:size]
+	}
+	return hits, nil
+}
+
+// checkQuery is the search /health runs: cheap, and answered for any key.
+const checkQuery = `page.domain:"urlscan.io"`
+
+// Check makes one cheap authenticated call (a search for one hit), so that
+// /health proves the key and urlscan.io both work.
+func (c *Client) Check(ctx context.Context, apiKey string) error {
+	_, err := c.Search(ctx, apiKey, checkQuery, 1)
+	return err
+}
+
+// SearchQuery returns the urlscan query for an observable (CONTRACT §4):
+// page.ip for ip and ipv6, page.domain for domain and hostname, page.url for
+// url, hash for sha256, the value quoted with `"` and `\` escaped. Types are
+// matched case-insensitively; an unsupported type or an empty value is an
+// error.
+func SearchQuery(observableType, value string) (string, error) {
+	var field string
+	switch strings.ToLower(observableType) {
+	case "ip", "ipv6":
+		field = "page.ip"
+	case "domain", "hostname":
+		field = "page.domain"
+	case "url":
+		field = "page.url"
+	case "sha256":
+		field = "hash"
+	default:
+		return "", fmt.Errorf("urlscan: observable type %q is not supported", observableType)
+	}
+	if value == "" {
+		return "", fmt.Errorf("urlscan: empty %s value", strings.ToLower(observableType))
+	}
+	var b strings.Builder
+	b.Grow(len(field) + len(value) + 4)
+	b.WriteString(field)
+	b.WriteString(`:"`)
+	for i := 0; i < len(value); i++ {
+		if value[i] == '"' || value[i] == '\\' {
+			b.WriteByte('\\')
+		}
+		b.WriteByte(value[i])
+	}
+	b.WriteByte('"')
+	return b.String(), nil
+}

@@ -1,0 +1,179 @@
+package urlscantest
+
+import (
+	"encoding/binary"
+	"encoding/json"
+	"fmt"
+	"hash/fnv"
+	"math/rand/v2"
+	"net/netip"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// epochUnix (2026-03-01T12:00:00Z) anchors generated scan times, so answers
+// are the same on every run and every machine.
+const epochUnix = 1772366400
+
+// hitMeta is what a generated search hit told about its scan, so that the
+// scan's result document agrees with it.
+type hitMeta struct {
+	time time.Time
+	page page
+}
+
+type page struct {
+	URL     string `json:"url"`
+	Domain  string `json:"domain"`
+	IP      string `json:"ip"`
+	Country string `json:"country"`
+	Server  string `json:"server"`
+	ASN     string `json:"asn"`
+	ASNName string `json:"asnname"`
+	PTR     string `json:"ptr"`
+}
+
+// stats keeps urlscan's key order: the relay must keep it too.
+type stats struct {
+	UniqIPs           int `json:"uniqIPs"`
+	ConsoleMsgs       int `json:"consoleMsgs"`
+	DataLength        int `json:"dataLength"`
+	EncodedDataLength int `json:"encodedDataLength"`
+	Requests          int `json:"requests"`
+}
+
+type searchTask struct {
+	Visibility string `json:"visibility"`
+	Method     string `json:"method"`
+	Time       string `json:"time"`
+	Source     string `json:"source"`
+	URL        string `json:"url"`
+}
+
+type searchHit struct {
+	Task          searchTask `json:"task"`
+	Stats         stats      `json:"stats"`
+	Page          page       `json:"page"`
+	UniqCountries int        `json:"uniq_countries"`
+	ID            string     `json:"_id"`
+	Result        string     `json:"result"`
+}
+
+type searchAnswer struct {
+	Results []searchHit `json:"results"`
+	Total   int         `json:"total"`
+	Took    int         `json:"took"`
+	HasMore bool        `json:"has_more"`
+}
+
+// seeded returns a generator whose output depends only on s.
+func seeded(s string) *rand.Rand {
+	h := fnv.New128a()
+	h.Write([]byte(s))
+	sum := h.Sum(nil)
+	return rand.New(rand.NewPCG(binary.BigEndian.Uint64(sum[:8]), binary.BigEndian.Uint64(sum[8:])))
+}
+
+// uuidFrom draws a version 4 uuid from r.
+func uuidFrom(r *rand.Rand) string {
+	var b [16]byte
+	binary.BigEndian.PutUint64(b[:8], r.Uint64())
+	binary.BigEndian.PutUint64(b[8:], r.Uint64())
+	b[6] = b[6]&0x0f | 0x40
+	b[8] = b[8]&0x3f | 0x80
+	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
+}
+
+// parseQuery splits a relay query such as page.ip:"1.1.1.1" into its field
+// and unescaped value; anything else is a free query with an empty field.
+func parseQuery(q string) (field, value string) {
+	field, rest, ok := strings.Cut(q, ":")
+	if !ok || len(rest) < 2 || rest[0] != '"' || rest[len(rest)-1] != '"' {
+		return "", q
+	}
+	inner := rest[1 : len(rest)-1]
+	var b strings.Builder
+	for i := 0; i < len(inner); i++ {
+		if inner[i] == '\\' && i+1 < len(inner) {
+			i++
+		}
+		b.WriteByte(inner[i])
+	}
+	return field, b.String()
+}
+
+func randomIP(r *rand.Rand) string {
+	if r.IntN(5) == 0 {
+		var a [16]byte
+		a[0], a[1] = 0x26, 0x06
+		binary.BigEndian.PutUint64(a[8:], r.Uint64())
+		return netip.AddrFrom16(a).String()
+	}
+	return fmt.Sprintf("%d.%d.%d.%d", 1+r.IntN(222), r.IntN(256), r.IntN(256), 1+r.IntN(254))
+}
+
+func randomDomain(r *rand.Rand) string {
+	words := []string{"login", "secure", "update", "cdn", "mail", "shop", "verify", "account", "static", "portal"}
+	tlds := []string{"com", "net", "org", "io", "ml", "xyz"}
+	return fmt.Sprintf("%s-%s%d.%s", words[r.IntN(len(words))], words[r.IntN(len(words))], r.IntN(1000), tlds[r.IntN(len(tlds))])
+}
+
+// pageFor draws a page that agrees with the searched field and value.
+func pageFor(r *rand.Rand, field, value string) page {
+	p := page{Domain: randomDomain(r), IP: randomIP(r), Country: "US", Server: "nginx", ASN: "AS13335", ASNName: "CLOUDFLARENET, US"}
+	switch field {
+	case "page.ip":
+		p.IP = value
+	case "page.domain":
+		p.Domain = value
+	case "page.url":
+		p.URL = value
+		if u, err := url.Parse(value); err == nil && u.Hostname() != "" {
+			p.Domain = u.Hostname()
+		}
+	}
+	if p.URL == "" {
+		p.URL = "https://" + p.Domain + "/" + strconv.Itoa(r.IntN(100000)) + "/index.php"
+	}
+	return p
+}
+
+// generateSearch answers query with n hits in no particular time order, and
+// reports each hit's scan so that its result document can agree.
+func generateSearch(query string, n int) ([]byte, map[string]hitMeta) {
+	r := seeded("search\x00" + query)
+	field, value := parseQuery(query)
+	ans := searchAnswer{Results: make([]searchHit, 0, n), Total: n, Took: 5 + r.IntN(40)}
+	metas := make(map[string]hitMeta, n)
+	for range n {
+		id := uuidFrom(r)
+		t := time.Unix(epochUnix, 0).UTC().Add(-time.Duration(r.Int64N(int64(90 * 24 * time.Hour)))).Truncate(time.Millisecond)
+		p := pageFor(r, field, value)
+		reqs := 1 + r.IntN(120)
+		ans.Results = append(ans.Results, searchHit{
+			Task:          searchTask{Visibility: "public", Method: "api", Time: t.Format("2006-01-02T15:04:05.000Z"), Source: "api", URL: p.URL},
+			Stats:         stats{UniqIPs: 1 + r.IntN(10), ConsoleMsgs: r.IntN(5), DataLength: reqs * 4000, EncodedDataLength: reqs * 3000, Requests: reqs},
+			Page:          p,
+			UniqCountries: 1 + r.IntN(3),
+			ID:            id,
+			Result:        "https://urlscan.io/api/v1/result/" + id,
+		})
+		metas[id] = hitMeta{time: t, page: p}
+	}
+	if n > 1 && !ans.Results[0].taskTime().Before(ans.Results[1].taskTime()) {
+		// Newest first must be the client's work, never an accident of the fake.
+		ans.Results[0], ans.Results[1] = ans.Results[1], ans.Results[0]
+	}
+	body, err := json.Marshal(ans)
+	if err != nil {
+		panic(err) // only fixed types are marshalled
+	}
+	return body, metas
+}
+
+func (h searchHit) taskTime() time.Time {
+	t, _ := time.Parse(time.RFC3339Nano, h.Task.Time)
+	return t
+}

@@ -1,0 +1,143 @@
+package urlscantest
+
+import (
+	"encoding/json"
+	"fmt"
+	"math/rand/v2"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// A generated result document is head + padding + tail: the padding is the
+// long data.requests array that real documents carry and the relay never
+// reads. It is built once per size and shared by every document, so that
+// the fake can serve thousands of large documents a second.
+
+// GenerateResult returns a complete result document for scan id, about
+// docBytes long (at least a few KiB). The same arguments give the same
+// bytes. Benchmarks of result decoders use it as a realistic document.
+func GenerateResult(id string, docBytes int) []byte {
+	head, tail := resultParts(id, hitMeta{})
+	pad := requestsPadding(docBytes - len(head) - len(tail))
+	doc := make([]byte, 0, len(head)+len(pad)+len(tail))
+	return append(append(append(doc, head...), pad...), tail...)
+}
+
+// requestsPadding returns the elements of a data.requests array, about n
+// bytes long, shaped like the requests a browser made during a real scan:
+// nested objects, escaped strings, numbers, booleans, nulls.
+func requestsPadding(n int) []byte {
+	r := seeded("padding")
+	var b []byte
+	for i := 0; len(b) < n || i == 0; i++ {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = appendRequest(b, r, i)
+	}
+	return b
+}
+
+func appendRequest(b []byte, r *rand.Rand, i int) []byte {
+	host := randomDomain(r)
+	u := "https://" + host + "/assets/" + strconv.Itoa(i) + "/app.js?v=" + strconv.Itoa(r.IntN(1e6)) + "\u0026lang=en"
+	reqID := strings.ToUpper(uuidFrom(r)[:13])
+	status := []int{200, 200, 200, 204, 301, 404}[r.IntN(6)]
+	size := r.IntN(200000)
+	ts := 1000 + r.Float64()*1000
+	return fmt.Appendf(b, `{"request":{"requestId":%q,"loaderId":%q,"documentURL":%q,`+
+		`"request":{"url":%q,"method":"GET","headers":{"Upgrade-Insecure-Requests":"1","User-Agent":"Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36","Referer":%q,"Accept":"*/*"},"mixedContentType":"none","initialPriority":"High","referrerPolicy":"strict-origin-when-cross-origin","isSameSite":true},`+
+		`"timestamp":%.6f,"wallTime":%.3f,"initiator":{"type":"parser","url":%q,"lineNumber":%d,"columnNumber":%d},"redirectHasExtraInfo":false,"type":"Script","frameId":%q,"hasUserGesture":false,"primaryRequest":%t},`+
+		`"response":{"encodedDataLength":%d,"dataLength":%d,"requestId":%q,"type":"Script",`+
+		`"response":{"url":%q,"status":%d,"statusText":"","headers":{"content-type":"application/javascript; charset=utf-8","cache-control":"public, max-age=31536000","server":"cloudflare","etag":"\"%x\"","x-note":"quote \" and backslash \\ and unicode \u00e9\u4e2d"},"mimeType":"application/javascript","remoteIPAddress":%q,"remotePort":443,"connectionReused":%t,"connectionId":%d,"fromDiskCache":false,"fromServiceWorker":false,"encodedDataLength":%d,`+
+		`"timing":{"requestTime":%.6f,"proxyStart":-1,"proxyEnd":-1,"dnsStart":0.123,"dnsEnd":1.456,"connectStart":1.456,"connectEnd":12.789,"sslStart":3.2,"sslEnd":12.7,"sendStart":13.1,"sendEnd":13.4,"receiveHeadersEnd":%.3f},`+
+		`"responseTime":%.3f,"protocol":"h2","securityState":"secure","securityDetails":{"protocol":"TLS 1.3","keyExchange":"","cipher":"AES_128_GCM","certificateId":0,"subjectName":%q,"sanList":[%q,%q],"issuer":"R3","validFrom":1700000000,"validTo":1800000000,"signedCertificateTimestampList":[],"certificateTransparencyCompliance":"unknown"}},`+
+		`"hasExtraInfo":true,"hash":"%016x%016x%016x%016x","size":%d,"asn":{"ip":%q,"asn":"13335","country":"US","registrar":"arin","date":"2010-07-14","description":"CLOUDFLARENET, US","route":"104.16.0.0/13","name":"CLOUDFLARENET"},"geoip":{"country":"US","region":"","timezone":"America/Chicago","city":"","ll":[37.751,-97.822],"country_name":"United States","metro":0},"rdns":null}}`,
+		reqID, reqID, "https://"+host+"/", u, "https://"+host+"/",
+		ts, 1.7e9+ts, "https://"+host+"/", r.IntN(400), r.IntN(4000), reqID, i == 0,
+		size, size*3, reqID,
+		u, status, r.Uint32(), randomIP(r), i > 0, r.IntN(500), size,
+		ts, 20+r.Float64()*300,
+		1.7e12+ts*1000, host, host, "*."+host,
+		r.Uint64(), r.Uint64(), r.Uint64(), r.Uint64(), size*3, randomIP(r))
+}
+
+type resultTask struct {
+	UUID          string   `json:"uuid"`
+	Time          string   `json:"time"`
+	URL           string   `json:"url"`
+	Visibility    string   `json:"visibility"`
+	Method        string   `json:"method"`
+	Source        string   `json:"source"`
+	Tags          []string `json:"tags"`
+	ReportURL     string   `json:"reportURL"`
+	ScreenshotURL string   `json:"screenshotURL"`
+	DomURL        string   `json:"domURL"`
+}
+
+type verdict struct {
+	Score       int      `json:"score"`
+	Categories  []string `json:"categories"`
+	Brands      []string `json:"brands"`
+	Tags        []string `json:"tags"`
+	Malicious   bool     `json:"malicious"`
+	HasVerdicts int      `json:"hasVerdicts"`
+}
+
+type resultTail struct {
+	Stats    stats      `json:"stats"`
+	Meta     any        `json:"meta"`
+	Task     resultTask `json:"task"`
+	Page     page       `json:"page"`
+	Lists    any        `json:"lists"`
+	Verdicts struct {
+		Overall   verdict `json:"overall"`
+		URLScan   verdict `json:"urlscan"`
+		Engines   any     `json:"engines"`
+		Community any     `json:"community"`
+	} `json:"verdicts"`
+	Submitter any `json:"submitter"`
+}
+
+// resultParts returns the opening of a result document up to its
+// data.requests elements, and everything after them. meta, when known,
+// makes the document agree with the search hit that named the scan.
+func resultParts(id string, meta hitMeta) (head, tail []byte) {
+	r := seeded("result\x00" + id)
+	if meta.time.IsZero() {
+		meta.time = time.Unix(epochUnix, 0).UTC().Add(-time.Duration(r.Int64N(int64(90 * 24 * time.Hour)))).Truncate(time.Millisecond)
+		meta.page = pageFor(r, "", "")
+	}
+	var t resultTail
+	t.Stats = stats{UniqIPs: 1 + r.IntN(10), ConsoleMsgs: r.IntN(5), DataLength: 4000, EncodedDataLength: 3000, Requests: 40}
+	t.Meta = map[string]any{"processors": map[string]any{"umbrella": map[string]any{"data": []any{}}, "geoip": map[string]any{"data": []any{}}}}
+	t.Task = resultTask{
+		UUID: id, Time: meta.time.Format("2006-01-02T15:04:05.000Z"), URL: meta.page.URL,
+		Visibility: "public", Method: "api", Source: "0a9aface", Tags: []string{},
+		ReportURL:     "https://urlscan.io/result/" + id + "/",
+		ScreenshotURL: "https://urlscan.io/screenshots/" + id + ".png",
+		DomURL:        "https://urlscan.io/dom/" + id + "/",
+	}
+	t.Page = meta.page
+	t.Lists = map[string]any{"ips": []string{meta.page.IP}, "domains": []string{meta.page.Domain}, "urls": []string{meta.page.URL}, "certificates": []any{}}
+	t.Verdicts.Overall = verdict{Categories: []string{}, Brands: []string{}, Tags: []string{}}
+	if r.IntN(3) == 0 {
+		categories := []string{"phishing", "malicious", "coinmining"}
+		tags := [][]string{{"phishing", "credential-harvesting"}, {"malicious"}, {"coinmining", "cryptojacking"}}
+		k := r.IntN(len(categories))
+		t.Verdicts.Overall = verdict{Score: 100, Categories: []string{categories[k]}, Brands: []string{}, Tags: tags[k], Malicious: true, HasVerdicts: 1}
+	}
+	t.Verdicts.URLScan = t.Verdicts.Overall
+	t.Verdicts.Engines = map[string]any{"score": 0, "malicious": []any{}, "benign": []any{}, "verdicts": []any{}}
+	t.Verdicts.Community = map[string]any{"score": 0, "votes": []any{}, "tags": []any{}, "categories": []any{}}
+	t.Submitter = map[string]any{"country": "DE"}
+	body, err := json.Marshal(t)
+	if err != nil {
+		panic(err) // only fixed types are marshalled
+	}
+	head = []byte(`{"data":{"requests":[`)
+	// body is {"stats":...}; the tail closes data and continues the object.
+	tail = append([]byte(`],"cookies":[],"console":[],"links":[],"globals":[]},`), body[1:]...)
+	return head, tail
+}
