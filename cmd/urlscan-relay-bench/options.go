@@ -1,0 +1,99 @@
+package main
+
+import (
+	"flag"
+	"fmt"
+	"io"
+	"time"
+)
+
+// usageError is a command-line mistake, already explained on stderr.
+type usageError struct{ msg string }
+
+func (e usageError) Error() string { return e.msg }
+
+// options are the command-line flags.
+type options struct {
+	relayBin       string        // a relay binary to run instead of building one
+	clients        int           // clients of the concurrent phases and the soak
+	requests       int           // requests of the 1-client cold phase
+	duration       time.Duration // length of each concurrent phase, or of the soak
+	latency        time.Duration // the fake's delay on every answer
+	hits           int           // hits per search
+	docKiB         int           // size of a result document
+	jsonOut        bool
+	smoke          bool
+	soak           bool
+	failEvery      int           // soak: one upstream call in failEvery fails
+	urlscanTimeout time.Duration // soak: the relay's URLSCAN_TIMEOUT
+}
+
+// Defaults of the standard scenario, of the CI smoke and of the soak.
+const (
+	standardRequests  = 200
+	standardDuration  = 20 * time.Second
+	smokeRequests     = 20
+	smokeDuration     = 2 * time.Second
+	smokeDocKiB       = 32
+	soakDuration      = 60 * time.Second
+	smokeSoakDuration = 5 * time.Second
+)
+
+func parseFlags(args []string, stderr io.Writer) (options, error) {
+	var o options
+	fs := flag.NewFlagSet("urlscan-relay-bench", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.StringVar(&o.relayBin, "relay", "", "relay binary to run (default: go build ./cmd/urlscan-relay into a temporary directory)")
+	fs.IntVar(&o.clients, "clients", 8, "concurrent clients of the 8-client phases and of the soak")
+	fs.IntVar(&o.requests, "requests", 0, fmt.Sprintf("requests of the cold 1-client phase (default %d; -smoke %d)", standardRequests, smokeRequests))
+	fs.DurationVar(&o.duration, "duration", 0, fmt.Sprintf("length of each concurrent phase (default %s; -smoke %s), or of the soak (default %s; -smoke %s)", standardDuration, smokeDuration, soakDuration, smokeSoakDuration))
+	fs.DurationVar(&o.latency, "latency", 20*time.Millisecond, "fake urlscan.io delay on every answer")
+	fs.IntVar(&o.hits, "hits", 10, "hits per search")
+	fs.IntVar(&o.docKiB, "doc-kib", 0, fmt.Sprintf("result document size in KiB (default 300; -smoke %d)", smokeDocKiB))
+	fs.BoolVar(&o.jsonOut, "json", false, "print the figures as JSON")
+	fs.BoolVar(&o.smoke, "smoke", false, "a short run for CI, small documents: fails only when something is broken, never on performance (with -soak: a short soak)")
+	fs.BoolVar(&o.soak, "soak", false, "run the fault soak instead of the standard benchmark")
+	fs.IntVar(&o.failEvery, "fail-every", 5, "soak: one upstream call in this many fails")
+	fs.DurationVar(&o.urlscanTimeout, "urlscan-timeout", time.Second, "soak: the relay's URLSCAN_TIMEOUT (timeout faults wait longer)")
+	if err := fs.Parse(args[1:]); err != nil {
+		return options{}, usageError{err.Error()}
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "unexpected arguments: %v\n", fs.Args())
+		return options{}, usageError{"unexpected arguments"}
+	}
+	o.defaults()
+	if o.clients < 1 || o.requests < 1 || o.duration <= 0 || o.hits < 1 || o.docKiB < 1 || o.failEvery < 2 {
+		const msg = "-clients, -requests, -duration, -hits, -doc-kib must be positive and -fail-every at least 2"
+		fmt.Fprintln(stderr, msg)
+		return options{}, usageError{msg}
+	}
+	return o, nil
+}
+
+// defaults fills what the flags left at zero, by mode.
+func (o *options) defaults() {
+	switch {
+	case o.duration != 0:
+	case o.soak && o.smoke:
+		o.duration = smokeSoakDuration
+	case o.soak:
+		o.duration = soakDuration
+	case o.smoke:
+		o.duration = smokeDuration
+	default:
+		o.duration = standardDuration
+	}
+	if o.requests == 0 {
+		o.requests = standardRequests
+		if o.smoke {
+			o.requests = smokeRequests
+		}
+	}
+	if o.docKiB == 0 {
+		o.docKiB = 300
+		if o.smoke {
+			o.docKiB = smokeDocKiB
+		}
+	}
+}

@@ -1,0 +1,148 @@
+package main
+
+import (
+	"bufio"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"runtime"
+	"strings"
+	"text/tabwriter"
+	"time"
+)
+
+// setup describes the run, for the record in docs/BENCHMARKS.md.
+type setup struct {
+	Date     string `json:"date"`
+	LoadAvg  string `json:"load_average_start"`
+	LoadEnd  string `json:"load_average_end"`
+	CPU      string `json:"cpu"`
+	CPUs     int    `json:"cpus"`
+	OS       string `json:"os"`
+	Go       string `json:"go"`
+	Relay    string `json:"relay"`
+	Latency  string `json:"upstream_latency"`
+	Hits     int    `json:"hits"`
+	DocKiB   int    `json:"doc_kib"`
+	Clients  int    `json:"clients"`
+	Requests int    `json:"cold1_requests,omitempty"`
+	Duration string `json:"duration"`
+	Env      string `json:"relay_env_passed_through,omitempty"`
+}
+
+func describe(r *rig, soak bool) setup {
+	o := r.opts
+	s := setup{
+		Date: r.started.UTC().Format(time.RFC3339), LoadAvg: r.loadAvg, LoadEnd: loadAverage(), CPU: cpuModel(), CPUs: runtime.NumCPU(),
+		OS: runtime.GOOS + "/" + runtime.GOARCH, Go: runtime.Version(), Relay: r.relayBin,
+		Latency: o.latency.String(), Hits: o.hits, DocKiB: o.docKiB, Clients: o.clients,
+		Duration: o.duration.String(),
+	}
+	if o.relayBin == "" {
+		s.Relay = "built from this module"
+	}
+	if !soak {
+		s.Requests = o.requests
+	}
+	var env []string
+	for _, k := range passThrough() {
+		if v := r.getenv(k); v != "" {
+			env = append(env, k+"="+v)
+		}
+	}
+	s.Env = strings.Join(env, " ")
+	return s
+}
+
+// cpuModel is the processor's name from /proc/cpuinfo, if there is one.
+func cpuModel() string {
+	f, err := os.Open("/proc/cpuinfo")
+	if err != nil {
+		return "unknown"
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		if k, v, ok := strings.Cut(sc.Text(), ":"); ok && strings.TrimSpace(k) == "model name" {
+			return strings.TrimSpace(v)
+		}
+	}
+	return "unknown"
+}
+
+func printStandard(w io.Writer, r *rig, phases []phaseReport, broken, bar []check, asJSON bool) error {
+	s := describe(r, false)
+	if asJSON {
+		return writeJSON(w, struct {
+			Setup  setup         `json:"setup"`
+			Smoke  bool          `json:"smoke"`
+			Phases []phaseReport `json:"phases"`
+			Broken []check       `json:"broken_checks"`
+			Bar    []check       `json:"bar"`
+		}{s, r.opts.smoke, phases, broken, bar})
+	}
+	printSetup(w, s)
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "phase\tclients\trequests\terrors\treq/s\tp50\tp90\tp99\tmax\tpeak RSS\tsearches/req\tresults/req\tJWKS fetches\t")
+	for _, p := range phases {
+		l := p.Latency
+		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%.1f\t%s\t%s\t%s\t%s\t%s\t%.2f\t%.2f\t%d\t\n",
+			p.Name, p.Clients, p.Requests, p.Errors, p.Throughput,
+			fmtMS(l.P50), fmtMS(l.P90), fmtMS(l.P99), fmtMS(l.Max), fmtMiB(p.PeakRSS),
+			p.SearchesPerReq, p.ResultsPerReq, p.JWKSFetches)
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	fmt.Fprintln(w, "\nCPU during each phase (2 cores = 2 s of CPU a second):")
+	for _, p := range phases {
+		perReq := time.Duration(0)
+		if p.Requests > 0 {
+			perReq = p.RelayCPU / time.Duration(p.Requests)
+		}
+		fmt.Fprintf(w, "  %-7s relay %5.1f s (%s a request, %.0f%% of a core), benchmark + fake %5.1f s; answers %.1f KiB\n",
+			p.Name, p.RelayCPU.Seconds(), fmtMS(perReq), 100*p.RelayCPU.Seconds()/max(p.Elapsed.Seconds(), 1e-9),
+			p.BenchCPU.Seconds(), float64(p.AnswerBytes)/1024)
+	}
+	printChecks(w, "\nsanity (fails -smoke):", broken)
+	if r.opts.smoke {
+		printChecks(w, "\nthe bar (informative under -smoke):", bar)
+	} else {
+		printChecks(w, "\nthe bar (PERFORMANCE.md):", bar)
+	}
+	return nil
+}
+
+func printSetup(w io.Writer, s setup) {
+	fmt.Fprintf(w, "machine: %s, %d CPUs, %s, %s\n", s.CPU, s.CPUs, s.OS, s.Go)
+	fmt.Fprintf(w, "date:    %s\nload:    %s at the start, %s at the end (1, 5, 15 min; above the CPU count, something else competed)\nrelay:   %s\n",
+		s.Date, s.LoadAvg, s.LoadEnd, s.Relay)
+	fmt.Fprintf(w, "upstream: fake urlscan.io, %s a call, %d hits a search, %d KiB result documents\n", s.Latency, s.Hits, s.DocKiB)
+	if s.Env != "" {
+		fmt.Fprintf(w, "relay env: %s\n", s.Env)
+	}
+	fmt.Fprintln(w)
+}
+
+func printChecks(w io.Writer, title string, cs []check) {
+	fmt.Fprintln(w, title)
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	for _, c := range cs {
+		verdict := "PASS"
+		if !c.Pass {
+			verdict = "FAIL"
+		}
+		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\n", c.Name, c.Measured, c.Target, verdict)
+	}
+	_ = tw.Flush()
+}
+
+func writeJSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(v); err != nil {
+		return fmt.Errorf("writing JSON: %w", err)
+	}
+	return nil
+}
