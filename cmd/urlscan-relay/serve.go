@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"strconv"
@@ -23,8 +24,9 @@ const (
 	maxHeaderBytes    = 64 << 10
 )
 
-// serve runs the HTTP relay until ctx ends, then drains in-flight requests
-// within SHUTDOWN_TIMEOUT.
+// serve runs the HTTP relay until ctx ends; then it fails /readyz and keeps
+// serving for SHUTDOWN_DELAY, stops accepting, and lets in-flight requests
+// finish within SHUTDOWN_TIMEOUT.
 func serve(ctx context.Context, getenv func(string) string, stdout io.Writer) error {
 	cfg, err := config.Load(getenv)
 	if err != nil {
@@ -90,11 +92,45 @@ func serve(ctx context.Context, getenv func(string) string, stdout io.Writer) er
 	case <-ctx.Done():
 	}
 	draining.Store(true)
-	logger.Info("shutting down", "timeout", cfg.ShutdownTimeout.String())
-	shutCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cfg.ShutdownTimeout)
+	if err := delayShutdown(srv, served, cfg.ShutdownDelay, logger); err != nil {
+		return err
+	}
+	return shutdown(ctx, srv, served, cfg.ShutdownTimeout, logger)
+}
+
+// delayShutdown keeps serving for delay while /readyz answers 503.
+// Kubernetes signals a pod at the same time as it starts taking it out of
+// its Service endpoints, and load balancers route new connections to it
+// until they catch up: closing the listener at once would refuse them.
+// Keep-alives are off meanwhile, so that clients holding a connection open
+// a new one, which lands on another replica once the endpoints are updated.
+func delayShutdown(srv *http.Server, served <-chan error, delay time.Duration, logger *slog.Logger) error {
+	if delay <= 0 {
+		return nil
+	}
+	logger.Info("draining", "delay", delay.String())
+	srv.SetKeepAlivesEnabled(false)
+	t := time.NewTimer(delay)
+	defer t.Stop()
+	select {
+	case err := <-served:
+		return fmt.Errorf("serve: %w", err)
+	case <-t.C:
+		return nil
+	}
+}
+
+// shutdown stops accepting and waits up to timeout for in-flight requests.
+// A clean drain is not an error; requests still running at the timeout are
+// cut off and make it one, so that the exit status tells.
+func shutdown(ctx context.Context, srv *http.Server, served <-chan error, timeout time.Duration, logger *slog.Logger) error {
+	logger.Info("shutting down", "timeout", timeout.String())
+	shutCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), timeout)
 	defer cancel()
 	if err := srv.Shutdown(shutCtx); err != nil {
-		return fmt.Errorf("shutdown: %w", err)
+		_ = srv.Close()
+		<-served
+		return fmt.Errorf("shutdown: requests still running after SHUTDOWN_TIMEOUT (%s): %w", timeout, err)
 	}
 	if err := <-served; err != nil && !errors.Is(err, http.ErrServerClosed) {
 		return err

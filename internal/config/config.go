@@ -37,7 +37,8 @@ type Config struct {
 	SearchCacheTTL    time.Duration // SEARCH_CACHE_TTL; 0 disables
 	ResultCacheTTL    time.Duration // RESULT_CACHE_TTL; 0 disables
 	RedisURL          string        // REDIS_URL; empty: caches stay in memory
-	ShutdownTimeout   time.Duration // SHUTDOWN_TIMEOUT
+	ShutdownDelay     time.Duration // SHUTDOWN_DELAY: serve on, /readyz failing, before draining
+	ShutdownTimeout   time.Duration // SHUTDOWN_TIMEOUT: the most in-flight requests get to finish
 }
 
 // Default returns the configuration of an empty environment.
@@ -58,7 +59,11 @@ func Default() Config {
 		CacheMaxMB:       256,
 		SearchCacheTTL:   5 * time.Minute,
 		ResultCacheTTL:   24 * time.Hour,
-		ShutdownTimeout:  15 * time.Second,
+		// Kubernetes signals a pod while load balancers still route new
+		// connections to it; a few seconds of serving on lets them catch up,
+		// and 5 s + 15 s still fits the default 30 s grace period.
+		ShutdownDelay:   5 * time.Second,
+		ShutdownTimeout: 15 * time.Second,
 	}
 }
 
@@ -87,6 +92,7 @@ func Load(getenv func(string) string) (Config, error) {
 	p.duration("SEARCH_CACHE_TTL", &c.SearchCacheTTL, 0, 30*24*time.Hour)
 	p.duration("RESULT_CACHE_TTL", &c.ResultCacheTTL, 0, 30*24*time.Hour)
 	p.redisURL("REDIS_URL", &c.RedisURL)
+	p.duration("SHUTDOWN_DELAY", &c.ShutdownDelay, 0, time.Hour)
 	p.duration("SHUTDOWN_TIMEOUT", &c.ShutdownTimeout, 0, time.Hour)
 	if p.err != nil {
 		return Config{}, p.err
@@ -120,7 +126,7 @@ func Names() []string {
 		"TRUST_PROXY_HEADERS", "SCAN_VISIBILITIES", "ENTITIES_LIMIT_MAX", "MAX_BODY_BYTES",
 		"MAX_OBSERVABLES", "REQUEST_TIMEOUT", "URLSCAN_TIMEOUT", "LOG_LEVEL", "LOG_FORMAT",
 		"SSL_CERT_FILE", "SSL_CERT_DIR", "CACHE_MAX_MB", "SEARCH_CACHE_TTL", "RESULT_CACHE_TTL",
-		"REDIS_URL", "SHUTDOWN_TIMEOUT",
+		"REDIS_URL", "SHUTDOWN_DELAY", "SHUTDOWN_TIMEOUT",
 	}
 }
 

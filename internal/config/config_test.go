@@ -35,6 +35,13 @@ func TestLoadDefaults(t *testing.T) {
 	if got.LogLevel != "info" || got.LogFormat != "json" || got.TrustProxyHeaders || got.RelayAudience != nil {
 		t.Errorf("misc = %+v", got)
 	}
+	if got.ShutdownDelay != 5*time.Second || got.ShutdownTimeout != 15*time.Second {
+		t.Errorf("shutdown = %s %s, want 5s 15s", got.ShutdownDelay, got.ShutdownTimeout)
+	}
+	// The drain must fit Kubernetes' default grace period of 30 s.
+	if total := got.ShutdownDelay + got.ShutdownTimeout; total >= 30*time.Second {
+		t.Errorf("SHUTDOWN_DELAY + SHUTDOWN_TIMEOUT = %s, want under 30s", total)
+	}
 }
 
 func TestLoadValues(t *testing.T) {
@@ -57,6 +64,7 @@ func TestLoadValues(t *testing.T) {
 		"SEARCH_CACHE_TTL":    "0",
 		"RESULT_CACHE_TTL":    "1h",
 		"REDIS_URL":           "redis://127.0.0.1:6379/0",
+		"SHUTDOWN_DELAY":      "0",
 		"SHUTDOWN_TIMEOUT":    "2s",
 	}))
 	if err != nil {
@@ -84,6 +92,7 @@ func TestLoadValues(t *testing.T) {
 		{"SearchCacheTTL", got.SearchCacheTTL, time.Duration(0)},
 		{"ResultCacheTTL", got.ResultCacheTTL, time.Hour},
 		{"RedisURL", got.RedisURL, "redis://127.0.0.1:6379/0"},
+		{"ShutdownDelay", got.ShutdownDelay, time.Duration(0)},
 		{"ShutdownTimeout", got.ShutdownTimeout, 2 * time.Second},
 	}
 	for _, c := range checks {
@@ -122,6 +131,8 @@ func TestLoadRejects(t *testing.T) {
 		{"CACHE_MAX_MB", "-5"},
 		{"SEARCH_CACHE_TTL", "-1s"},
 		{"REDIS_URL", "http://user:hunter2@redis"},
+		{"SHUTDOWN_DELAY", "-1s"},
+		{"SHUTDOWN_DELAY", "2h"},
 		{"SHUTDOWN_TIMEOUT", "forever"},
 	}
 	for _, tt := range tests {
