@@ -7,9 +7,14 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"os/signal"
 	"syscall"
+
+	"github.com/redis/go-redis/v9"
+
+	"urlscan-relay/internal/cache/rediscache"
 )
 
 // version is the relay's version; release builds may set it with
@@ -17,6 +22,9 @@ import (
 var version = "1.0.0"
 
 func main() {
+	// go-redis logs through a process-wide logger; route it into the JSON
+	// log once, here, rather than from run, which tests call many times.
+	redis.SetLogger(rediscache.GoRedisLogger{L: slog.New(slog.NewJSONHandler(os.Stderr, nil))})
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	err := run(ctx, os.Args, os.Getenv, os.Stdin, os.Stdout, os.Stderr)
 	stop()

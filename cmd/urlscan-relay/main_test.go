@@ -117,6 +117,7 @@ func TestEndToEnd(t *testing.T) {
 		"RELAY_AUDIENCE":  "https://relay.example",
 		"SSL_CERT_FILE":   certFile,
 		"LOG_LEVEL":       "debug",
+		"SHUTDOWN_DELAY":  "0",
 	})
 	token := issuer.Token(map[string]any{"key": apiKey, "aud": "https://relay.example"})
 

@@ -11,7 +11,6 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
-	"github.com/redis/go-redis/v9"
 
 	"urlscan-relay/internal/cache"
 	"urlscan-relay/internal/cache/rediscache"
@@ -92,7 +91,6 @@ func newRelay(ctx context.Context, cfg config.Config, roots *x509.CertPool, reg 
 	}}
 	var store *rediscache.Store
 	if cfg.RedisURL != "" {
-		redis.SetLogger(rediscache.GoRedisLogger{L: logger})
 		s, err := rediscache.Open(ctx, cfg.RedisURL, rediscache.Options{Logger: logger})
 		if err != nil {
 			return nil, fmt.Errorf("REDIS_URL: %w", err)
@@ -109,7 +107,9 @@ func newRelay(ctx context.Context, cfg config.Config, roots *x509.CertPool, reg 
 		Logger:     logger,
 	}
 	if store != nil {
-		opts.Limits = store.Limits()
+		opts.Limits = urlscan.NewSharedLimits(store.Limits(), nil, func(err error) {
+			logger.Warn("shared rate-limit store unavailable; using this replica's own marks", "error", err)
+		})
 	}
 	client, err := urlscan.New(opts)
 	if err != nil {

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"net/http"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -36,6 +37,17 @@ func newHTTPMetrics(reg prometheus.Registerer) (*httpMetrics, error) {
 }
 
 func (m *httpMetrics) observe(method, route, outcome string, d time.Duration) {
-	m.requests.WithLabelValues(route, method, outcome).Inc()
+	m.requests.WithLabelValues(route, knownMethod(method), outcome).Inc()
 	m.duration.WithLabelValues(route, outcome).Observe(d.Seconds())
+}
+
+// knownMethod folds the client-chosen method onto a fixed set, so made-up
+// methods cannot mint new metric series.
+func knownMethod(m string) string {
+	switch m {
+	case http.MethodGet, http.MethodPost, http.MethodHead, http.MethodPut, http.MethodDelete,
+		http.MethodPatch, http.MethodOptions:
+		return m
+	}
+	return "other"
 }

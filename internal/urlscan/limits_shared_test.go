@@ -1,0 +1,84 @@
+package urlscan
+
+import (
+	"context"
+	"errors"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+// flakyLimits is a shared store that can be made to fail, and counts calls.
+type flakyLimits struct {
+	LimitStore
+	down  atomic.Bool
+	calls atomic.Int64
+}
+
+func (f *flakyLimits) BlockedUntil(ctx context.Context, keyID, action string) (time.Time, error) {
+	f.calls.Add(1)
+	if f.down.Load() {
+		return time.Time{}, errors.New("redis: connection refused")
+	}
+	return f.LimitStore.BlockedUntil(ctx, keyID, action)
+}
+
+func (f *flakyLimits) Block(ctx context.Context, keyID, action string, until time.Time) error {
+	f.calls.Add(1)
+	if f.down.Load() {
+		return errors.New("redis: connection refused")
+	}
+	return f.LimitStore.Block(ctx, keyID, action, until)
+}
+
+func TestSharedLimits(t *testing.T) {
+	var clock atomic.Int64
+	clock.Store(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC).UnixNano())
+	now := func() time.Time { return time.Unix(0, clock.Load()) }
+	advance := func(d time.Duration) { clock.Add(int64(d)) }
+	ctx := context.Background()
+
+	shared := &flakyLimits{LimitStore: NewMemoryLimits(now)}
+	var warnings atomic.Int64
+	a := NewSharedLimits(shared, now, func(error) { warnings.Add(1) })
+	b := NewSharedLimits(shared, now, nil)
+
+	if err := a.Block(ctx, "k1", "search", now().Add(time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	if until, _ := b.BlockedUntil(ctx, "k1", "search"); !until.After(now()) {
+		t.Error("replica b did not learn replica a's block")
+	}
+	calls := shared.calls.Load()
+	if until, _ := b.BlockedUntil(ctx, "k1", "search"); !until.After(now()) || shared.calls.Load() != calls {
+		t.Error("a block learnt from the shared store should be answered from memory next time")
+	}
+
+	shared.down.Store(true)
+	if err := a.Block(ctx, "k2", "result", now().Add(time.Minute)); err != nil {
+		t.Errorf("Block while the shared store is down = %v, want nil", err)
+	}
+	if until, err := a.BlockedUntil(ctx, "k2", "result"); err != nil || !until.After(now()) {
+		t.Errorf("replica a forgot its own block while the shared store is down: %v %v", until, err)
+	}
+	calls = shared.calls.Load()
+	for range 50 {
+		if until, err := a.BlockedUntil(ctx, "k3", "search"); err != nil || !until.IsZero() {
+			t.Fatalf("unknown key while down = %v %v, want not blocked and no error", until, err)
+		}
+	}
+	if shared.calls.Load() != calls {
+		t.Errorf("a failing shared store was asked %d more times within its cool-off", shared.calls.Load()-calls)
+	}
+	if warnings.Load() != 1 {
+		t.Errorf("warnings = %d, want 1 (rate-limited)", warnings.Load())
+	}
+	shared.down.Store(false)
+	advance(2 * time.Second)
+	if err := a.Block(ctx, "k4", "scan", now().Add(time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	if until, _ := b.BlockedUntil(ctx, "k4", "scan"); !until.After(now()) {
+		t.Error("after the cool-off the shared store is used again")
+	}
+}
