@@ -19,6 +19,11 @@ import (
 	"urlscan-relay/internal/urlscan"
 )
 
+// perKeyConcurrency bounds the urlscan.io calls in flight for one API key
+// (one SecureX tenant): enough for three full requests of the standard
+// shape (4 searches, then 40 results) to go out in one wave each.
+const perKeyConcurrency = 128
+
 // relayParts are the pieces serve and observe share.
 type relayParts struct {
 	client *urlscan.Client
@@ -99,12 +104,13 @@ func newRelay(ctx context.Context, cfg config.Config, roots *x509.CertPool, reg 
 		closers = append(closers, func() { _ = s.Close() })
 	}
 	opts := urlscan.Options{
-		BaseURL:    cfg.URLScanAPIURL,
-		Timeout:    cfg.URLScanTimeout,
-		UserAgent:  "urlscan-relay/" + version,
-		RootCAs:    roots,
-		Registerer: reg,
-		Logger:     logger,
+		BaseURL:           cfg.URLScanAPIURL,
+		PerKeyConcurrency: perKeyConcurrency,
+		Timeout:           cfg.URLScanTimeout,
+		UserAgent:         "urlscan-relay/" + version,
+		RootCAs:           roots,
+		Registerer:        reg,
+		Logger:            logger,
 	}
 	if store != nil {
 		opts.Limits = urlscan.NewSharedLimits(store.Limits(), nil, func(err error) {

@@ -55,10 +55,12 @@ type Options struct {
 
 // Verifier checks SecureX bearer tokens. It is safe for concurrent use.
 type Verifier struct {
-	allowed map[string]bool
-	jwks    *jwksCache
-	now     func() time.Time
-	metrics *metrics
+	allowed  map[string]bool
+	jwks     *jwksCache
+	verified verifiedTokens
+	ttl      time.Duration
+	now      func() time.Time
+	metrics  *metrics
 }
 
 // Claims is what a verified token grants one request.
@@ -100,6 +102,7 @@ func New(o Options) (*Verifier, error) {
 	}
 	return &Verifier{
 		allowed: allowed,
+		ttl:     o.CacheTTL,
 		now:     o.Now,
 		metrics: m,
 		jwks: &jwksCache{
@@ -166,6 +169,9 @@ func (v *Verifier) verify(ctx context.Context, authorization string, audiences [
 		return nil, authFailure(reasonHeader, msgWrongType)
 	}
 	token := words[1]
+	if claims, ok := v.verified.get(token, v.now()); ok {
+		return v.grant(claims, audiences)
+	}
 
 	// 2. The token's shape, and where its keys live.
 	tok, ok := decodeCompact(token)
@@ -214,6 +220,13 @@ func (v *Verifier) verify(ctx context.Context, authorization string, audiences [
 	if !ok {
 		return nil, authFailure(reasonPayload, msgWrongPayload)
 	}
+	v.verified.put(token, claims, v.now().Add(v.ttl))
+	return v.grant(claims, audiences)
+}
+
+// grant runs the checks of a verified token's claims (steps 6 to 8) that
+// depend on the request and the clock, so they run on every request.
+func (v *Verifier) grant(claims map[string]json.RawMessage, audiences []string) (*Claims, *failure) {
 	if f := v.checkClaims(claims, audiences); f != nil {
 		return nil, f
 	}
