@@ -86,6 +86,14 @@ func (s *server) observe(next http.Handler) http.Handler {
 		ri := &requestInfo{route: "unmatched"}
 		ctx := context.WithValue(r.Context(), infoKey{}, ri)
 		ctx, stats := relay.WithStats(ctx)
+		if s.Config.RequestTimeout > 0 {
+			// REQUEST_TIMEOUT is how long SecureX waits: it bounds the whole
+			// request, the token's JWKS fetch included, not only the
+			// urlscan.io calls after it.
+			var cancel context.CancelFunc
+			ctx, cancel = context.WithTimeout(ctx, s.Config.RequestTimeout)
+			defer cancel()
+		}
 		r = r.WithContext(ctx)
 		sw := &statusWriter{ResponseWriter: w}
 		defer func() {
