@@ -73,7 +73,7 @@ func serve(ctx context.Context, getenv func(string) string, stdout io.Writer) er
 	}
 	srv := &http.Server{
 		Handler:           handler,
-		ReadHeaderTimeout: readHeaderTimeout,
+		ReadHeaderTimeout: min(readHeaderTimeout, cfg.RequestTimeout),
 		// A body may take a while on a slow link, but never longer than a
 		// request may take as a whole.
 		ReadTimeout:    cfg.RequestTimeout,

@@ -14,8 +14,7 @@ func (s *server) handleObserve() http.Handler {
 		if !ok {
 			return
 		}
-		ctx, cancel := s.budget(r)
-		defer cancel()
+		ctx := r.Context() // bounded by REQUEST_TIMEOUT in observe
 		data, errs := s.Relay.Observe(ctx, req.claims.Key, req.obs, req.limit)
 		writeTR(w, r, data, errs)
 	})
@@ -28,8 +27,7 @@ func (s *server) handleDeliberate() http.Handler {
 		if !ok {
 			return
 		}
-		ctx, cancel := s.budget(r)
-		defer cancel()
+		ctx := r.Context() // bounded by REQUEST_TIMEOUT in observe
 		data, errs := s.Relay.Deliberate(ctx, req.claims.Key, req.obs, req.limit)
 		writeTR(w, r, data, errs)
 	})
@@ -43,8 +41,7 @@ func (s *server) handleRefer() http.Handler {
 		if !ok {
 			return
 		}
-		ctx, cancel := s.budget(r)
-		defer cancel()
+		ctx := r.Context() // bounded by REQUEST_TIMEOUT in observe
 		refs, errs := s.Relay.Refer(ctx, req.claims.Key, req.obs, req.limit)
 		if refs == nil {
 			refs = []ctim.Reference{}

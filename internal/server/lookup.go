@@ -1,7 +1,6 @@
 package server
 
 import (
-	"context"
 	"fmt"
 	"net/http"
 
@@ -63,9 +62,4 @@ func (s *server) lookup(w http.ResponseWriter, r *http.Request, empty any, needs
 // request may carry.
 func (s *server) authorize(r *http.Request) (*auth.Claims, error) {
 	return s.Verifier.Verify(r.Context(), r.Header.Get("Authorization"), s.audiences(r))
-}
-
-// budget bounds one request's work upstream by REQUEST_TIMEOUT.
-func (s *server) budget(r *http.Request) (context.Context, context.CancelFunc) {
-	return context.WithTimeout(r.Context(), s.Config.RequestTimeout)
 }
