@@ -87,7 +87,8 @@ type Client struct {
 	now     func() time.Time
 	sleep   func(context.Context, time.Duration) error
 	pause   func() time.Duration
-	bufs    sync.Pool // *bytes.Buffer for answer bodies
+	bufs    sync.Pool // *bytes.Buffer for whole answer bodies
+	streams sync.Pool // *objectStream for result documents
 }
 
 // New returns a Client for the API at o.BaseURL.
@@ -211,9 +212,24 @@ type outcome struct {
 }
 
 // do makes the call r with apiKey, applying the retry rules of CONTRACT §6,
-// and hands a 2xx answer's body to decode. The body is only valid during
-// decode.
+// and hands a 2xx answer's whole body to decode. The body is only valid
+// during decode.
 func (c *Client) do(ctx context.Context, apiKey string, r request, decode func([]byte) error) error {
+	return c.doStream(ctx, apiKey, r, func(body io.Reader) error {
+		buf, err := c.readBody(body)
+		if err != nil {
+			return err
+		}
+		defer c.putBuffer(buf)
+		return decode(buf.Bytes())
+	})
+}
+
+// doStream is do for an answer decoded as it arrives: decode reads a 2xx
+// answer's body, and must return a failed read's error (wrapped or not)
+// when it stops at one. The body ends with an error past the document
+// limit.
+func (c *Client) doStream(ctx context.Context, apiKey string, r request, decode func(io.Reader) error) error {
 	if !validKey(apiKey) {
 		// Nothing is sent: the key would be malformed on the wire, or split
 		// the header block.
@@ -294,7 +310,7 @@ func fits(ctx context.Context, d time.Duration) bool {
 }
 
 // attempt makes one HTTP request for r.
-func (c *Client) attempt(ctx context.Context, apiKey, keyID string, r request, decode func([]byte) error) outcome {
+func (c *Client) attempt(ctx context.Context, apiKey, keyID string, r request, decode func(io.Reader) error) outcome {
 	release, err := c.slots.acquire(ctx, keyID)
 	if err != nil {
 		return outcome{err: transportError(r.endpoint, err), cause: err}
@@ -340,17 +356,53 @@ func (c *Client) attempt(ctx context.Context, apiKey, keyID string, r request, d
 		return outcome{err: statusError(r.endpoint, resp.StatusCode, head, wait, apiKey), action: q.action}
 	}
 
-	buf, err := c.readBody(resp)
-	if err != nil {
+	if resp.ContentLength > c.maxDoc {
 		c.observe(r.endpoint, "error", start)
-		return outcome{err: transportError(r.endpoint, err), cause: err}
+		return outcome{err: transportError(r.endpoint, errTooLarge), cause: errTooLarge}
 	}
-	defer c.putBuffer(buf)
+	answer := &limitedBody{r: resp.Body, left: c.maxDoc}
+	err = decode(answer)
+	if answer.err != nil {
+		// The answer did not come whole: a broken connection, a timeout or
+		// an oversized body, whatever decode made of the part it saw.
+		c.observe(r.endpoint, "error", start)
+		return outcome{err: transportError(r.endpoint, answer.err), cause: answer.err}
+	}
 	c.observe(r.endpoint, status, start)
-	if err := decode(buf.Bytes()); err != nil {
+	if err != nil {
+		// The connection can still be reused if little is left unread.
+		_, _ = io.CopyN(io.Discard, resp.Body, maxDrain)
 		return outcome{err: decodeError(r.endpoint, resp.StatusCode, err)}
 	}
 	return outcome{}
+}
+
+// limitedBody reads an answer's body, failing with errTooLarge past the
+// document limit, and remembers the first failed read, so that attempt can
+// tell a broken answer from a broken document.
+type limitedBody struct {
+	r    io.Reader
+	left int64 // bytes still allowed
+	err  error // the first failure, io.EOF excepted
+}
+
+func (b *limitedBody) Read(p []byte) (int, error) {
+	if b.err != nil {
+		return 0, b.err
+	}
+	if int64(len(p)) > b.left {
+		p = p[:b.left+1] // one byte past the limit tells an oversized body
+	}
+	n, err := b.r.Read(p)
+	if int64(n) > b.left {
+		b.err = errTooLarge
+		return 0, b.err
+	}
+	b.left -= int64(n)
+	if err != nil && err != io.EOF {
+		b.err = err
+	}
+	return n, err
 }
 
 func (c *Client) observe(endpoint, status string, start time.Time) {
@@ -358,24 +410,13 @@ func (c *Client) observe(endpoint, status string, start time.Time) {
 	c.metrics.duration.WithLabelValues(endpoint).Observe(time.Since(start).Seconds())
 }
 
-// readBody reads a whole answer body, refusing one over the document limit
-// before reading it when its length is announced.
-func (c *Client) readBody(resp *http.Response) (*bytes.Buffer, error) {
-	if resp.ContentLength > c.maxDoc {
-		return nil, errTooLarge
-	}
+// readBody reads a whole answer body into a pooled buffer.
+func (c *Client) readBody(body io.Reader) (*bytes.Buffer, error) {
 	buf, _ := c.bufs.Get().(*bytes.Buffer)
 	if buf == nil {
 		buf = new(bytes.Buffer)
 	}
-	if resp.ContentLength > 0 {
-		buf.Grow(int(resp.ContentLength))
-	}
-	_, err := buf.ReadFrom(io.LimitReader(resp.Body, c.maxDoc+1))
-	if err == nil && int64(buf.Len()) > c.maxDoc {
-		err = errTooLarge
-	}
-	if err != nil {
+	if _, err := buf.ReadFrom(body); err != nil {
 		c.putBuffer(buf)
 		return nil, err
 	}
@@ -388,6 +429,15 @@ func (c *Client) putBuffer(buf *bytes.Buffer) {
 	}
 	buf.Reset()
 	c.bufs.Put(buf)
+}
+
+// objectStream returns a pooled objectStream; c.streams.Put returns it.
+// Each holds one window, so the pool holds about one per call in flight.
+func (c *Client) objectStream() *objectStream {
+	if s, ok := c.streams.Get().(*objectStream); ok {
+		return s
+	}
+	return newObjectStream()
 }
 
 // heldFor is how long calls of keyID to action are still held back. A

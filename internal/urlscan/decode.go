@@ -3,6 +3,7 @@ package urlscan
 import (
 	"cmp"
 	"encoding/json"
+	"io"
 	"slices"
 	"time"
 
@@ -13,7 +14,7 @@ import (
 // missing, a list may arrive as {} or null, a time may lack its fraction or
 // its zone. The decoders below take what has the expected type and leave the
 // rest at its zero value; only a document that is not a JSON object at all
-// is an error.
+// (or, for what the relay reads, not valid JSON) is an error.
 
 // decodeSearch reads a search answer. Hits come in the order urlscan sent
 // them; a hit without a usable _id is dropped, because nothing can be linked
@@ -98,14 +99,19 @@ func decodeStats(v gjson.Result) []Stat {
 	return stats
 }
 
-// decodeResult reads a scan's result document, keeping only task and
-// verdicts.overall.
-func decodeResult(doc []byte) (*Result, error) {
-	v, err := parseObject(doc, "task", "verdicts")
+// decodeResult reads a scan's result document from r as it arrives (see
+// objectStream), keeping only task and verdicts.overall.
+func decodeResult(r io.Reader, s *objectStream) (*Result, error) {
+	v, err := s.read(r, "task", "verdicts")
 	if err != nil {
 		return nil, err
 	}
-	task, overall := v[0], v[1].Get("overall")
+	return resultOf(v[0], v[1]), nil
+}
+
+// resultOf is the Result of a document's task and verdicts members.
+func resultOf(task, verdicts gjson.Result) *Result {
+	overall := verdicts.Get("overall")
 	return &Result{
 		Time:          parseTime(task.Get("time")),
 		ReportURL:     str(task.Get("reportURL")),
@@ -114,7 +120,7 @@ func decodeResult(doc []byte) (*Result, error) {
 		Malicious:     overall.Get("malicious").Type == gjson.True,
 		Tags:          strs(overall.Get("tags")),
 		Categories:    strs(overall.Get("categories")),
-	}, nil
+	}
 }
 
 // decodeScan reads the answer to a scan submission.

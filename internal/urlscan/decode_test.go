@@ -202,10 +202,15 @@ func TestDecodeResultLenient(t *testing.T) {
 		{"task fields", `{"task":{"time":"2020-04-26T21:49:49Z","reportURL":"r","screenshotURL":"s","domURL":7}}`, Result{Time: time.Date(2020, 4, 26, 21, 49, 49, 0, time.UTC), ReportURL: "r", ScreenshotURL: "s"}},
 		{"first of repeated members", `{"task":{"reportURL":"first"},"task":{"reportURL":"second"}}`, Result{ReportURL: "first"}},
 		{"task after a big data member", `{"data":{"requests":[{"a":"}]\"{["},[[[]]]]},"task":{"reportURL":"r"}}`, Result{ReportURL: "r"}},
+		{"escapes in skipped strings", `{"data":["\\", "\\\"]", "\\\\"], "x":"\"}{", "task":{"reportURL":"r\"\\"}}`, Result{ReportURL: `r"\`}},
+		{"scalars and spaces at the top", " \t\r\n{ \"n\" : -1.5e3 , \"b\":true,\"z\":null,\"task\" : { \"reportURL\" : \"r\" } } \n", Result{ReportURL: "r"}},
+		{"members never read are not validated", `{"data":{"a":01,"b":"\q","c":NaN,"d":[1 2],"e":"\u12"},"x":tru,"task":{"reportURL":"r"}}`, Result{ReportURL: "r"}},
+		{"wanted name escaped is another name", `{"t\u0061sk":{"reportURL":"r"}}`, Result{}},
+		{"members as deep as allowed", `{"data":` + strings.Repeat("[", 511) + strings.Repeat("]", 511) + `,"task":` + strings.Repeat(`{"a":`, 510) + "{}" + strings.Repeat("}", 510) + `}`, Result{}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			got, err := decodeResult([]byte(tc.doc))
+			got, err := decodeResultBytes([]byte(tc.doc))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -217,16 +222,30 @@ func TestDecodeResultLenient(t *testing.T) {
 }
 
 func TestDecodeRejects(t *testing.T) {
-	docs := []string{"", " ", "null", "[]", `"x"`, "1", "{", `{"results":[}`, `{"a":1}x`, `{"a":01}`, `{"a":"\x01"}`, `{"a":"\q"}`, `{"a":NaN}`, `{'a':1}`,
+	// Broken structure: refused by every decoder.
+	broken := []string{"", " ", "null", "[]", `"x"`, "1", "{", `{"results":[}`, `{"a":1}x`, `{'a':1}`, `{"a":1,}`, `{"a":}`, `{"a" 1}`, `{"a":1 2}`, `{,}`, `{"a":[1}`, `{"a":{]}`, `{"a":"x}`, `{"a":"\"}`, `{"a":1}}`, `{"a":[]]}`, `{"a":1} {}`,
 		strings.Repeat("[", 600) + strings.Repeat("]", 600),
 		`{"a":` + strings.Repeat("[", 600) + strings.Repeat("]", 600) + `}`,
 		`{"a":` + strings.Repeat(`{"b":`, 100000) + "1" + strings.Repeat("}", 100000) + `}`,
+		`{"a":` + strings.Repeat("[", 512) + strings.Repeat("]", 512) + `}`,
+		`{"task":` + strings.Repeat("[", 512) + strings.Repeat("]", 512) + `}`,
 	}
-	for _, doc := range docs {
+	// Invalid content: refused where the relay reads it, which is anywhere
+	// in a search answer but only task and verdicts in a result document.
+	content := []string{`{"a":01}`, `{"a":"\x01"}`, `{"a":"\q"}`, `{"a":NaN}`, `{"a":tru}`}
+	for _, doc := range append(broken, content...) {
 		if hits, err := decodeSearch([]byte(doc)); err == nil || hits != nil {
 			t.Errorf("decodeSearch(%.40q) = %v, %v; want an error", doc, hits, err)
 		}
-		if res, err := decodeResult([]byte(doc)); err == nil || res != nil {
+	}
+	for _, doc := range content {
+		for _, member := range []string{"task", "verdicts"} {
+			broken = append(broken, strings.Replace(doc, `"a"`, `"`+member+`"`, 1))
+		}
+		broken = append(broken, strings.Replace(doc, `"a":`, `"verdicts":{"overall":`, 1)+"}")
+	}
+	for _, doc := range broken {
+		if res, err := decodeResultBytes([]byte(doc)); err == nil || res != nil {
 			t.Errorf("decodeResult(%.40q) = %v, %v; want an error", doc, res, err)
 		}
 	}

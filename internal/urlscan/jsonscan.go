@@ -6,6 +6,25 @@ import (
 	"github.com/tidwall/gjson"
 )
 
+// Two scanners read urlscan's JSON, and they check different amounts of it.
+//
+// scanObject, below, validates a whole document against the grammar of RFC
+// 8259. It reads the small answers (search, scan submission, error bodies),
+// which arrive buffered, and every member the relay keeps from a result
+// document: gjson, which parses those members, does not validate.
+//
+// objectStream (jsonstream.go) reads result documents as they arrive. They
+// are hundreds of KiB to several MiB, almost all data.requests, which the
+// relay never reads. Validating every byte of them cost more CPU than the
+// rest of a cold request put together, so objectStream checks the skipped
+// members for structure only: strings closed (a backslash escapes the byte
+// after it), brackets and braces balanced and matched, nesting at most
+// maxJSONDepth, one top-level object of "name": value members with nothing
+// but whitespace after it. A document whose structure is broken (truncated,
+// unbalanced, not an object, trailing data) is refused; the content of a
+// member the relay never reads (its numbers, literals, escapes, control
+// characters) is not validated. Whatever the relay does read still is.
+
 // maxJSONDepth bounds the nesting of an upstream document. Real urlscan
 // documents nest about a dozen levels.
 const maxJSONDepth = 512
@@ -20,11 +39,9 @@ var (
 // named top-level members, in the order asked; a missing member is a zero
 // gjson.Result. It never returns data for a document that is not valid JSON.
 //
-// Result documents are hundreds of KiB of data.requests that the relay never
-// reads. scanObject crosses doc once, validating it and noting where the
-// wanted members are; only those small values are then parsed, by gjson.
-// BenchmarkDecodeResult measured this against encoding/json and plain gjson.
-// The returned values never alias doc, so its buffer can be reused.
+// scanObject crosses doc once, validating it and noting where the wanted
+// members are; only those values are then parsed, by gjson. The returned
+// values never alias doc, so its buffer can be reused.
 func parseObject(doc []byte, members ...string) ([]gjson.Result, error) {
 	spans := make([][]byte, len(members))
 	if err := scanObject(doc, members, spans); err != nil {
@@ -42,9 +59,20 @@ func parseObject(doc []byte, members ...string) ([]gjson.Result, error) {
 // scanObject checks that doc is valid JSON (the grammar of RFC 8259, as
 // encoding/json.Valid reads it) whose top level is an object nested at most
 // maxJSONDepth deep, and sets spans[k] to the raw value of the first
-// top-level member named want[k]. It is iterative, so no input can exhaust
-// the stack, and it never allocates.
+// top-level member named want[k].
 func scanObject(doc []byte, want []string, spans [][]byte) error {
+	return scanJSON(doc, true, maxJSONDepth, want, spans)
+}
+
+// validValue checks that doc is one valid JSON value, of any kind, nested
+// at most maxDepth (at most maxJSONDepth) deep.
+func validValue(doc []byte, maxDepth int) error {
+	return scanJSON(doc, false, maxDepth, nil, nil)
+}
+
+// scanJSON is scanObject, and validValue when object is false. It is
+// iterative, so no input can exhaust the stack, and it never allocates.
+func scanJSON(doc []byte, object bool, maxDepth int, want []string, spans [][]byte) error {
 	var stack [maxJSONDepth]byte // the open containers: '{' or '['
 	depth := 0
 	member, memberStart := -1, 0 // the wanted top-level member being read
@@ -53,11 +81,10 @@ func scanObject(doc []byte, want []string, spans [][]byte) error {
 	if i >= len(doc) {
 		return errNotJSON
 	}
-	switch c := doc[i]; {
-	case c == '{':
-	case c == '[' || c == '"' || c == '-' || '0' <= c && c <= '9' || c == 't' || c == 'f' || c == 'n':
-		return errNotObject
-	default:
+	if object && doc[i] != '{' {
+		if startsValue(doc[i]) {
+			return errNotObject
+		}
 		return errNotJSON
 	}
 
@@ -68,7 +95,7 @@ value:
 	}
 	switch doc[i] {
 	case '{', '[':
-		if depth == maxJSONDepth {
+		if depth >= maxDepth {
 			return errTooDeep
 		}
 		open := doc[i]
@@ -175,6 +202,11 @@ func scanValueStart(doc []byte, i int) (int, error) {
 		return scanLiteral(doc, i, "null")
 	}
 	return 0, errNotJSON
+}
+
+// startsValue reports whether c can open a JSON value.
+func startsValue(c byte) bool {
+	return c == '{' || c == '[' || c == '"' || c == '-' || '0' <= c && c <= '9' || c == 't' || c == 'f' || c == 'n'
 }
 
 func skipSpace(doc []byte, i int) int {

@@ -2,6 +2,7 @@ package urlscan
 
 import (
 	"context"
+	"io"
 	"net/http"
 	"net/url"
 
@@ -12,15 +13,21 @@ import (
 // longer has answers an error that matches ErrResultGone. scanID comes from
 // upstream answers: one that is not a plain id is refused without a
 // request, so that it can never change the path.
+//
+// The document is decoded as it arrives, never buffered whole: it is
+// mostly data.requests, which the relay skips, and a cold relay request
+// reads forty of them at once.
 func (c *Client) Result(ctx context.Context, apiKey, scanID string) (*Result, error) {
 	if !ValidScanID(scanID) {
 		return nil, &Error{Endpoint: endpointResult, TR: tr.New(tr.Unknown, msgBadScanID), Err: errInvalidScanID}
 	}
 	var res *Result
-	err := c.do(ctx, apiKey, request{endpoint: endpointResult, method: http.MethodGet, url: c.base + "/result/" + url.PathEscape(scanID) + "/", idempotent: true},
-		func(doc []byte) error {
+	err := c.doStream(ctx, apiKey, request{endpoint: endpointResult, method: http.MethodGet, url: c.base + "/result/" + url.PathEscape(scanID) + "/", idempotent: true},
+		func(body io.Reader) error {
+			s := c.objectStream()
+			defer c.streams.Put(s)
 			var err error
-			res, err = decodeResult(doc)
+			res, err = decodeResult(body, s)
 			return err
 		})
 	if err != nil {
