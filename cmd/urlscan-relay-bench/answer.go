@@ -47,8 +47,16 @@ func cleanJudge(fullEvery int64) judge {
 		if status != http.StatusOK {
 			return fmt.Sprintf("status %d", status), false
 		}
-		if n.Add(1)%fullEvery == 0 && !json.Valid(body) {
+		full := n.Add(1)%fullEvery == 0
+		if full && !json.Valid(body) {
 			return "malformed JSON", false
+		}
+		if !full && bytes.HasPrefix(body, []byte(`{"data":{`)) && bytes.Contains(body, []byte(`"sightings":{"count":`)) &&
+			!bytes.Contains(body, []byte(`"errors":[`)) {
+			// Between samples, the relay's own answer shape is enough: a
+			// full scan of every 70 KB answer costs the generator as much
+			// CPU as the relay spends answering.
+			return "ok", true
 		}
 		members, ok := topLevel(body)
 		if !ok {

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"time"
@@ -87,7 +88,7 @@ func runPhase(ctx context.Context, r *rig, sc *scenario, ph phase) (phaseReport,
 	body := sc.cold
 	if ph.warm {
 		body = sc.warm
-		status, b, err := g.post(ctx, body())
+		status, b, err := g.post(ctx, body(), new(bytes.Buffer))
 		if kind, ok := cleanJudge(1)(status, b); err != nil || !ok {
 			rep.Failure = shorten(fmt.Sprintf("priming request: %s %v %s", kind, err, b), 400)
 		}

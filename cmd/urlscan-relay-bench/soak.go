@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -72,7 +73,7 @@ func runSoak(ctx context.Context, r *rig) (soakReport, error) {
 	// Priming starts whatever the relay starts lazily (JWKS, pools, caches)
 	// before the baseline is read.
 	for range 2 {
-		status, b, err := g.post(ctx, sc.cold())
+		status, b, err := g.post(ctx, sc.cold(), new(bytes.Buffer))
 		if kind, ok := cleanJudge(1)(status, b); err != nil || !ok {
 			rep.Failure = shorten(fmt.Sprintf("priming request: %s %v %s", kind, err, b), 400)
 			break

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"runtime/debug"
 	"strconv"
 	"sync/atomic"
 	"time"
@@ -22,6 +23,10 @@ const (
 	readHeaderTimeout = 5 * time.Second
 	idleTimeout       = 90 * time.Second
 	maxHeaderBytes    = 64 << 10
+
+	// softMemoryHeadroomMB is the memory, beyond the caches, that the
+	// default soft memory limit leaves for requests in flight.
+	softMemoryHeadroomMB = 48
 )
 
 // serve runs the HTTP relay until ctx ends; then it fails /readyz and keeps
@@ -33,6 +38,12 @@ func serve(ctx context.Context, getenv func(string) string, stdout io.Writer) er
 		return err
 	}
 	logger := newLogger(cfg, stdout)
+	if getenv("GOMEMLIMIT") == "" {
+		// The caches are most of the live heap; without a limit the
+		// collector lets the heap grow to twice what is live. Operators
+		// who set GOMEMLIMIT keep theirs.
+		debug.SetMemoryLimit(int64(cfg.CacheMaxMB+softMemoryHeadroomMB) << 20)
+	}
 	roots, err := rootCAs(cfg)
 	if err != nil {
 		return err

@@ -231,6 +231,20 @@ func (c *Cache[V]) Get(ctx context.Context, key, flightKey string, load func(ctx
 	}
 }
 
+// Peek returns key's value when memory holds it, and nothing else: no
+// remote tier, no load. It lets a caller skip setting up a load (a
+// goroutine, a flight) for what is already at hand.
+func (c *Cache[V]) Peek(key string) (V, bool) {
+	if c.mem != nil {
+		if e, ok := c.mem.GetIfPresent(key); ok {
+			c.m.record(tierMemory)
+			return e.v, true
+		}
+	}
+	var zero V
+	return zero, false
+}
+
 // fill runs once per flight: memory again (a flight that just ended may have
 // filled it), then the remote tier, then load.
 func (c *Cache[V]) fill(ctx context.Context, key string, load func(context.Context) (V, error)) (f filled[V], err error) {

@@ -56,7 +56,7 @@ func Default() Config {
 		URLScanTimeout:   10 * time.Second,
 		LogLevel:         "info",
 		LogFormat:        "json",
-		CacheMaxMB:       64,
+		CacheMaxMB:       16,
 		SearchCacheTTL:   5 * time.Minute,
 		ResultCacheTTL:   24 * time.Hour,
 		// Kubernetes signals a pod while load balancers still route new

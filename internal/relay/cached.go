@@ -24,9 +24,32 @@ func NewCached(up Upstream, searches *cache.Cache[[]urlscan.Hit], results *cache
 	return &Cached{up: up, searches: searches, results: results}
 }
 
+// searchKey partitions the search cache by API key.
+func searchKey(apiKey, query string, size int) string {
+	return urlscan.KeyID(apiKey) + "\x00" + strconv.Itoa(size) + "\x00" + query
+}
+
+// PeekSearch answers from memory only, without waiting on anything.
+func (c *Cached) PeekSearch(ctx context.Context, apiKey, query string, size int) ([]urlscan.Hit, bool) {
+	hits, ok := c.searches.Peek(searchKey(apiKey, query, size))
+	if ok {
+		StatsFrom(ctx).AddHit()
+	}
+	return hits, ok
+}
+
+// PeekResult answers from memory only, without waiting on anything.
+func (c *Cached) PeekResult(ctx context.Context, scanID string) (*urlscan.Result, bool) {
+	res, ok := c.results.Peek(scanID)
+	if ok {
+		StatsFrom(ctx).AddHit()
+	}
+	return res, ok
+}
+
 // Search answers from the key's own search cache, or asks urlscan.io.
 func (c *Cached) Search(ctx context.Context, apiKey, query string, size int) ([]urlscan.Hit, error) {
-	key := urlscan.KeyID(apiKey) + "\x00" + strconv.Itoa(size) + "\x00" + query
+	key := searchKey(apiKey, query, size)
 	hits, hit, err := c.searches.Get(ctx, key, key, func(ctx context.Context) ([]urlscan.Hit, error) {
 		StatsFrom(ctx).AddCall()
 		return c.up.Search(ctx, apiKey, query, size)
@@ -59,13 +82,24 @@ func (c *Cached) Scan(ctx context.Context, apiKey string, r urlscan.ScanRequest)
 	return c.up.Scan(ctx, apiKey, r)
 }
 
+// Entry overheads, measured with heap profiles of a filled cache: the
+// cache's node and key, the value's structs and slice headers, and the
+// allocator's rounding.
+const (
+	entryOverhead = 160
+	hitOverhead   = 200
+	statOverhead  = 64
+	tagOverhead   = 32
+	resultSize    = 200
+)
+
 // WeighHits approximates the memory a cached search answer holds.
 func WeighHits(key string, hits []urlscan.Hit) int {
-	n := len(key) + 24
+	n := entryOverhead + len(key)
 	for _, h := range hits {
-		n += 160 + len(h.ID) + len(h.Page.URL) + len(h.Page.Domain) + len(h.Page.IP)
+		n += hitOverhead + len(h.ID) + len(h.Page.URL) + len(h.Page.Domain) + len(h.Page.IP)
 		for _, s := range h.Stats {
-			n += 40 + len(s.Name) + len(s.Value)
+			n += statOverhead + len(s.Name) + len(s.Value)
 		}
 	}
 	return n
@@ -73,15 +107,16 @@ func WeighHits(key string, hits []urlscan.Hit) int {
 
 // WeighResult approximates the memory a cached result holds.
 func WeighResult(key string, r *urlscan.Result) int {
+	n := entryOverhead + len(key)
 	if r == nil {
-		return len(key)
+		return n
 	}
-	n := len(key) + 160 + len(r.ReportURL) + len(r.ScreenshotURL) + len(r.DomURL)
+	n += resultSize + len(r.ReportURL) + len(r.ScreenshotURL) + len(r.DomURL)
 	for _, t := range r.Tags {
-		n += 16 + len(t)
+		n += tagOverhead + len(t)
 	}
 	for _, c := range r.Categories {
-		n += 16 + len(c)
+		n += tagOverhead + len(c)
 	}
 	return n
 }

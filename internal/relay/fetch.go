@@ -56,6 +56,13 @@ func (g gate) enter(ctx context.Context) error {
 
 func (g gate) leave() { <-g }
 
+// peeker is an Upstream that can answer at once from memory; fetch then
+// skips the goroutine and the bound a call would need.
+type peeker interface {
+	PeekSearch(ctx context.Context, apiKey, query string, size int) ([]urlscan.Hit, bool)
+	PeekResult(ctx context.Context, scanID string) (*urlscan.Result, bool)
+}
+
 // fetch searches every observable and, when withResults is set, fetches the
 // result document of every hit, all concurrently within the Service's bound.
 // The lookups come back in the order of obs, each holding whatever was
@@ -63,6 +70,7 @@ func (g gate) leave() { <-g }
 func (s *Service) fetch(ctx context.Context, apiKey string, obs []ctim.Observable, limit int, withResults bool) []lookup {
 	ls := make([]lookup, len(obs))
 	g := make(gate, s.concurrency)
+	peek, _ := s.up.(peeker)
 	var wg sync.WaitGroup
 	for i, o := range obs {
 		l := &ls[i]
@@ -71,6 +79,15 @@ func (s *Service) fetch(ctx context.Context, apiKey string, obs []ctim.Observabl
 		if err != nil {
 			l.searchErr = fmt.Errorf("search %s %q: %w", o.Type, o.Value, err)
 			continue
+		}
+		if peek != nil {
+			if hits, ok := peek.PeekSearch(ctx, apiKey, query, limit); ok {
+				l.hits = cut(hits, limit)
+				if withResults {
+					s.fetchResults(ctx, apiKey, l, g, &wg, peek)
+				}
+				continue
+			}
 		}
 		// The slot is taken here rather than in the goroutine so that at
 		// most concurrency goroutines wait on urlscan.io however many
@@ -86,12 +103,9 @@ func (s *Service) fetch(ctx context.Context, apiKey string, obs []ctim.Observabl
 				l.searchErr = fmt.Errorf("search %s %q: %w", o.Type, o.Value, err)
 				return
 			}
-			if len(hits) > limit {
-				hits = hits[:limit]
-			}
-			l.hits = hits
+			l.hits = cut(hits, limit)
 			if withResults {
-				s.fetchResults(ctx, apiKey, l, g, &wg)
+				s.fetchResults(ctx, apiKey, l, g, &wg, peek)
 			}
 		})
 	}
@@ -99,14 +113,29 @@ func (s *Service) fetch(ctx context.Context, apiKey string, obs []ctim.Observabl
 	return ls
 }
 
-// fetchResults starts one goroutine per hit of l to fetch its result
-// document; wg tracks them.
-func (s *Service) fetchResults(ctx context.Context, apiKey string, l *lookup, g gate, wg *sync.WaitGroup) {
+// cut keeps at most limit hits.
+func cut(hits []urlscan.Hit, limit int) []urlscan.Hit {
+	if len(hits) > limit {
+		return hits[:limit]
+	}
+	return hits
+}
+
+// fetchResults takes each hit's result document from memory when peek (may
+// be nil) has it, and otherwise starts a goroutine to fetch it; wg tracks
+// them.
+func (s *Service) fetchResults(ctx context.Context, apiKey string, l *lookup, g gate, wg *sync.WaitGroup, peek peeker) {
 	l.results = make([]*urlscan.Result, len(l.hits))
 	l.resultErrs = make([]error, len(l.hits))
 	for j, h := range l.hits {
 		if h.ID == "" {
 			continue // nothing to ask for; the sighting stands on the hit alone
+		}
+		if peek != nil {
+			if r, ok := peek.PeekResult(ctx, h.ID); ok {
+				l.results[j] = r
+				continue
+			}
 		}
 		if err := g.enter(ctx); err != nil {
 			l.resultErrs[j] = fmt.Errorf("result %s: %w", h.ID, err)

@@ -23,7 +23,36 @@ const (
 
 // formatTime prints t the way the original relay did: UTC, microseconds.
 func formatTime(t time.Time) string {
-	return t.UTC().Format(timeLayout)
+	t = t.UTC()
+	y, mo, d := t.Date()
+	if y < 0 || y > 9999 {
+		return t.Format(timeLayout)
+	}
+	// By hand: an answer prints some 160 times, and time.Format's layout
+	// interpretation was a visible share of a warm request.
+	h, mi, sec := t.Clock()
+	var b [27]byte
+	put := func(i, v, width int) {
+		for j := i + width - 1; j >= i; j-- {
+			b[j] = byte('0' + v%10)
+			v /= 10
+		}
+	}
+	put(0, y, 4)
+	b[4] = '-'
+	put(5, int(mo), 2)
+	b[7] = '-'
+	put(8, d, 2)
+	b[10] = 'T'
+	put(11, h, 2)
+	b[13] = ':'
+	put(14, mi, 2)
+	b[16] = ':'
+	put(17, sec, 2)
+	b[19] = '.'
+	put(20, t.Nanosecond()/1000, 6)
+	b[26] = 'Z'
+	return string(b[:])
 }
 
 // sightingTime is when a hit was seen. A hit without task.time falls back

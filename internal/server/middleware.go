@@ -119,6 +119,16 @@ func (s *server) finish(r *http.Request, status int, d time.Duration, id string,
 	}
 	outcome := outcomeOf(status, ri.errors)
 	s.metrics.observe(r.Method, ri.route, outcome, d)
+	level := slog.LevelInfo
+	switch {
+	case ri.route == "/healthz" || ri.route == "/readyz" || ri.route == "/metrics":
+		level = slog.LevelDebug
+	case len(ri.errors) > 0:
+		level = slog.LevelWarn
+	}
+	if !s.Logger.Enabled(r.Context(), level) {
+		return
+	}
 	calls, hits := st.Snapshot()
 	attrs := []slog.Attr{
 		slog.String("request_id", id),
@@ -131,17 +141,12 @@ func (s *server) finish(r *http.Request, status int, d time.Duration, id string,
 		slog.Int("urlscan_calls", calls),
 		slog.Int("cache_hits", hits),
 	}
-	level := slog.LevelInfo
 	if len(ri.errors) > 0 {
 		codes := make([]string, len(ri.errors))
 		for i, e := range ri.errors {
 			codes[i] = string(e.Code)
 		}
 		attrs = append(attrs, slog.Any("error_codes", codes))
-		level = slog.LevelWarn
-	}
-	if ri.route == "/healthz" || ri.route == "/readyz" || ri.route == "/metrics" {
-		level = slog.LevelDebug
 	}
 	s.Logger.LogAttrs(r.Context(), level, "request", attrs...)
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"io"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/tidwall/gjson"
@@ -93,7 +94,7 @@ func decodeStats(v gjson.Result) []Stat {
 				return true
 			}
 		}
-		stats = append(stats, Stat{Name: k.Str, Value: json.Number(n.Raw)})
+		stats = append(stats, Stat{Name: strings.Clone(k.Str), Value: json.Number(strings.Clone(n.Raw))})
 		return true
 	})
 	return stats
@@ -139,12 +140,14 @@ func decodeScan(doc []byte) (*ScanResponse, error) {
 	}, nil
 }
 
-// str is v when v is a JSON string, else "".
+// str is v when v is a JSON string, else "". It is a copy: gjson's strings
+// point into the whole member they were read from, which a cached value
+// would otherwise keep alive.
 func str(v gjson.Result) string {
 	if v.Type != gjson.String {
 		return ""
 	}
-	return v.Str
+	return strings.Clone(v.Str)
 }
 
 // strs keeps the strings of a JSON array; anything else is an empty list.
@@ -155,7 +158,7 @@ func strs(v gjson.Result) []string {
 	var out []string
 	v.ForEach(func(_, e gjson.Result) bool {
 		if e.Type == gjson.String {
-			out = append(out, e.Str)
+			out = append(out, strings.Clone(e.Str))
 		}
 		return true
 	})
