@@ -5,36 +5,16 @@ import (
 	"errors"
 	"net"
 	"net/http"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"urlscan-relay/internal/auth/authtest"
+	"urlscan-relay/internal/clocktest"
 	"urlscan-relay/internal/tr"
 )
 
 const testAudience = "https://relay.example.com"
-
-// clock is a settable clock for cache and lifetime tests.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func newClock() *clock { return &clock{t: time.Now()} }
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
 
 // countingTransport counts every request that leaves the Verifier,
 // whatever host it is for.
@@ -73,7 +53,7 @@ func routedClient(iss *authtest.Issuer) *http.Client {
 type fixture struct {
 	iss      *authtest.Issuer
 	v        *Verifier
-	clock    *clock
+	clock    *clocktest.Clock
 	outbound *countingTransport
 }
 
@@ -91,7 +71,7 @@ func newFixtureFor(t testing.TB, iss *authtest.Issuer, client *http.Client, allo
 	t.Helper()
 	ct := &countingTransport{next: client.Transport}
 	t.Cleanup(func() { client.CloseIdleConnections() })
-	clk := newClock()
+	clk := clocktest.New(time.Now())
 	v, err := New(Options{
 		AllowedHosts: allowed,
 		HTTPClient:   &http.Client{Transport: ct},

@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"urlscan-relay/internal/clocktest"
 )
 
 func TestGetHitAndMiss(t *testing.T) {
@@ -28,7 +30,7 @@ func TestGetHitAndMiss(t *testing.T) {
 }
 
 func TestTTLExpiry(t *testing.T) {
-	clock := newFakeClock()
+	clock := clocktest.New(time.Unix(1_700_000_000, 0))
 	c := newStringCache(t, Options[string]{TTL: time.Minute, Now: clock.Now})
 	l := &loader{value: "v"}
 	ctx := context.Background()

@@ -7,11 +7,13 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+
+	"urlscan-relay/internal/clocktest"
 )
 
 func TestMetricsMove(t *testing.T) {
 	reg := prometheus.NewPedanticRegistry()
-	clock := newFakeClock()
+	clock := clocktest.New(time.Unix(1_700_000_000, 0))
 	r := newFakeRemote()
 	ctx := context.Background()
 

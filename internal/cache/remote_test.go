@@ -5,15 +5,17 @@ import (
 	"testing"
 	"testing/synctest"
 	"time"
+
+	"urlscan-relay/internal/clocktest"
 )
 
-func newRemoteCache(t *testing.T, r Remote, clock *fakeClock, ttl time.Duration) *Cache[string] {
+func newRemoteCache(t *testing.T, r Remote, clock *clocktest.Clock, ttl time.Duration) *Cache[string] {
 	t.Helper()
 	return newStringCache(t, Options[string]{TTL: ttl, Remote: r, Codec: JSONCodec[string]{}, Now: clock.Now})
 }
 
 func TestRemoteWriteThroughAndReadThrough(t *testing.T) {
-	clock := newFakeClock()
+	clock := clocktest.New(time.Unix(1_700_000_000, 0))
 	r := newFakeRemote()
 	ctx := context.Background()
 
@@ -44,7 +46,7 @@ func TestRemoteWriteThroughAndReadThrough(t *testing.T) {
 }
 
 func TestRemoteValueKeepsItsExpiry(t *testing.T) {
-	clock := newFakeClock()
+	clock := clocktest.New(time.Unix(1_700_000_000, 0))
 	r := newFakeRemote()
 	ctx := context.Background()
 	first := newRemoteCache(t, r, clock, 5*time.Minute)
@@ -68,7 +70,7 @@ func TestRemoteValueKeepsItsExpiry(t *testing.T) {
 }
 
 func TestRemoteExpiredEnvelopeIsAMiss(t *testing.T) {
-	clock := newFakeClock()
+	clock := clocktest.New(time.Unix(1_700_000_000, 0))
 	r := newFakeRemote()
 	r.data["k"] = seal([]byte(`"stale"`), clock.Now().Add(-time.Second).UnixMilli())
 	c := newRemoteCache(t, r, clock, time.Minute)
@@ -81,19 +83,19 @@ func TestRemoteExpiredEnvelopeIsAMiss(t *testing.T) {
 func TestRemoteFailuresDegrade(t *testing.T) {
 	tests := []struct {
 		name      string
-		setup     func(*fakeRemote, *fakeClock)
+		setup     func(*fakeRemote, *clocktest.Clock)
 		wantCalls bool // the remote is called again on the next key (no cool-off)
 	}{
-		{"get fails", func(r *fakeRemote, _ *fakeClock) { r.failGet = errRemoteDown }, false},
-		{"set fails", func(r *fakeRemote, _ *fakeClock) { r.failSet = errRemoteDown }, false},
-		{"garbage value", func(r *fakeRemote, _ *fakeClock) { r.data["k"] = []byte("not an envelope") }, true},
-		{"undecodable payload", func(r *fakeRemote, c *fakeClock) {
+		{"get fails", func(r *fakeRemote, _ *clocktest.Clock) { r.failGet = errRemoteDown }, false},
+		{"set fails", func(r *fakeRemote, _ *clocktest.Clock) { r.failSet = errRemoteDown }, false},
+		{"garbage value", func(r *fakeRemote, _ *clocktest.Clock) { r.data["k"] = []byte("not an envelope") }, true},
+		{"undecodable payload", func(r *fakeRemote, c *clocktest.Clock) {
 			r.data["k"] = seal([]byte("{not json"), c.Now().Add(time.Hour).UnixMilli())
 		}, true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			clock := newFakeClock()
+			clock := clocktest.New(time.Unix(1_700_000_000, 0))
 			r := newFakeRemote()
 			tt.setup(r, clock)
 			c := newRemoteCache(t, r, clock, time.Minute)
@@ -116,7 +118,7 @@ func TestRemoteFailuresDegrade(t *testing.T) {
 }
 
 func TestRemoteCooloffEnds(t *testing.T) {
-	clock := newFakeClock()
+	clock := clocktest.New(time.Unix(1_700_000_000, 0))
 	r := newFakeRemote()
 	r.failGet = errRemoteDown
 	c := newStringCache(t, Options[string]{

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"urlscan-relay/internal/clocktest"
 	"urlscan-relay/internal/tr"
 	"urlscan-relay/internal/urlscan/urlscantest"
 )
@@ -14,7 +15,7 @@ import (
 func TestSpentQuotaHoldsBackCalls(t *testing.T) {
 	srv := newServer(t, urlscantest.Options{})
 	srv.Inject(urlscantest.Fault{Endpoint: "search", Header: http.Header{"X-Rate-Limit-Remaining": {"0"}, "X-Rate-Limit-Reset-After": {"60"}}, Times: 1})
-	clock := newFakeClock()
+	clock := clocktest.New(time.Date(2026, 5, 1, 12, 0, 0, 0, time.UTC))
 	c := newClient(t, srv.URL, func(o *Options) { o.Now = clock.Now })
 	ctx := t.Context()
 
@@ -72,7 +73,7 @@ func TestRateLimitActionHeader(t *testing.T) {
 func TestUnretried429HoldsBackCalls(t *testing.T) {
 	srv := newServer(t, urlscantest.Options{})
 	srv.Inject(urlscantest.Fault{Endpoint: "scan", Status: 429, Header: http.Header{"X-Rate-Limit-Reset-After": {"3600"}}})
-	clock := newFakeClock()
+	clock := clocktest.New(time.Date(2026, 5, 1, 12, 0, 0, 0, time.UTC))
 	c := newClient(t, srv.URL, func(o *Options) { o.Now = clock.Now })
 	for range 3 {
 		if err := callEndpoint(t.Context(), c, "scan", testKey); tr.From(err).Code != tr.TooManyRequests {
@@ -107,7 +108,7 @@ func TestBrokenLimitStoreBlocksNothing(t *testing.T) {
 }
 
 func TestMemoryLimits(t *testing.T) {
-	clock := newFakeClock()
+	clock := clocktest.New(time.Date(2026, 5, 1, 12, 0, 0, 0, time.UTC))
 	m := NewMemoryLimits(clock.Now)
 	ctx := t.Context()
 	until := clock.Now().Add(time.Minute)

@@ -2,7 +2,6 @@ package urlscan
 
 import (
 	"context"
-	"sync"
 	"testing"
 	"time"
 
@@ -49,26 +48,6 @@ func newClient(t *testing.T, base string, mod func(*Options)) *Client {
 	}
 	t.Cleanup(c.Close)
 	return c
-}
-
-// fakeClock is a clock tests move by hand.
-type fakeClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func newFakeClock() *fakeClock { return &fakeClock{t: time.Date(2026, 5, 1, 12, 0, 0, 0, time.UTC)} }
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *fakeClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
 }
 
 // callEndpoint makes one call of the given endpoint with key.
