@@ -1,94 +1,14 @@
 package main
 
 import (
-	"fmt"
-	"net"
 	"net/http"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"slices"
-	"strconv"
 	"testing"
 	"time"
 
+	"urlscan-relay/internal/cache/rediscache/redistest"
 	"urlscan-relay/internal/urlscan/urlscantest"
 )
-
-// redisServer is a redis-server of the test's own on a loopback port,
-// without persistence, so that the test may kill it.
-type redisServer struct {
-	cmd    *exec.Cmd
-	port   int
-	exited chan struct{}
-}
-
-// url is the REDIS_URL of the server.
-func (r *redisServer) url() string { return fmt.Sprintf("redis://127.0.0.1:%d/0", r.port) }
-
-// startRedis starts redis-server; the test is skipped when there is none
-// (CI installs Debian's redis-server).
-func startRedis(t *testing.T) *redisServer {
-	t.Helper()
-	bin, err := exec.LookPath("redis-server")
-	if err != nil {
-		t.Skip("redis-server is not on PATH; install it (apt-get install redis-server) to run this test")
-	}
-	var last error
-	for range 3 { // a free port may be taken before redis-server binds it
-		r, err := tryRedis(t, bin)
-		if err == nil {
-			return r
-		}
-		last = err
-	}
-	t.Fatalf("start redis-server: %v", last)
-	return nil
-}
-
-func tryRedis(t *testing.T, bin string) (*redisServer, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return nil, err
-	}
-	port := l.Addr().(*net.TCPAddr).Port
-	l.Close()
-	dir := t.TempDir()
-	logFile := filepath.Join(dir, "redis.log")
-	r := &redisServer{port: port, exited: make(chan struct{})}
-	r.cmd = exec.Command(bin, "--port", strconv.Itoa(port), "--bind", "127.0.0.1",
-		"--save", "", "--appendonly", "no", "--dir", dir, "--logfile", logFile)
-	if err := r.cmd.Start(); err != nil {
-		return nil, err
-	}
-	go func() {
-		_ = r.cmd.Wait()
-		close(r.exited)
-	}()
-	t.Cleanup(r.kill)
-	deadline := time.Now().Add(5 * time.Second)
-	for time.Now().Before(deadline) {
-		select {
-		case <-r.exited:
-			b, _ := os.ReadFile(logFile)
-			return nil, fmt.Errorf("redis-server on port %d exited: %s", port, b)
-		default:
-		}
-		if c, err := net.DialTimeout("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(port)), 100*time.Millisecond); err == nil {
-			c.Close()
-			return r, nil
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-	r.kill()
-	return nil, fmt.Errorf("redis-server on port %d did not come up", port)
-}
-
-// kill stops the server at once, as a crash would.
-func (r *redisServer) kill() {
-	_ = r.cmd.Process.Kill()
-	<-r.exited
-}
 
 // TestRedisSharesCacheAcrossInstances runs two relays, each with its own
 // memory, on one Redis: the second answers a lookup the first made without
@@ -96,8 +16,8 @@ func (r *redisServer) kill() {
 // fresh observables alike, without errors and without stalling.
 func TestRedisSharesCacheAcrossInstances(t *testing.T) {
 	f := newFixture(t, "redis-key-Lw2v9Xc1")
-	rs := startRedis(t)
-	env := f.env(map[string]string{"REDIS_URL": rs.url()})
+	rs := redistest.Start(t)
+	env := f.env(map[string]string{"REDIS_URL": rs.URL()})
 	base1, logs1, stop1 := startRelay(t, env)
 	base2, logs2, stop2 := startRelay(t, env)
 
@@ -126,7 +46,7 @@ func TestRedisSharesCacheAcrossInstances(t *testing.T) {
 		t.Errorf("second instance: %v sightings, want the first's %v", got, want)
 	}
 
-	rs.kill()
+	rs.Kill()
 	for i, c := range []struct {
 		base string
 		body string
@@ -171,8 +91,8 @@ func TestRedisSharesCacheAcrossInstances(t *testing.T) {
 // "too many requests" until urlscan's reset.
 func TestRedisSharesRateLimitMark(t *testing.T) {
 	f := newFixture(t, "ratelimit-key-Tq6n3Hs0")
-	rs := startRedis(t)
-	env := f.env(map[string]string{"REDIS_URL": rs.url()})
+	rs := redistest.Start(t)
+	env := f.env(map[string]string{"REDIS_URL": rs.URL()})
 	base1, _, stop1 := startRelay(t, env)
 	defer stop1()
 	base2, _, stop2 := startRelay(t, env)

@@ -7,13 +7,13 @@ import (
 	"log/slog"
 	"strings"
 	"sync/atomic"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/redis/go-redis/v9"
 
 	"urlscan-relay/internal/cache"
+	"urlscan-relay/internal/cache/rediscache/redistest"
 )
 
 // result stands in for a mapped urlscan result.
@@ -122,7 +122,7 @@ func TestLimitsSharedAcrossStores(t *testing.T) {
 }
 
 func TestRedisStoppedMidRun(t *testing.T) {
-	srv := startRedis(t)
+	srv := redistest.Start(t)
 	prefix := uniquePrefix(t)
 	storeA, storeB := openStore(t, srv.URL(), prefix), openStore(t, srv.URL(), prefix)
 	a, b := replica(t, storeA), replicaWith(t, storeB, time.Nanosecond)
@@ -188,7 +188,7 @@ func TestRedisStoppedMidRun(t *testing.T) {
 }
 
 func TestOpenWhileRedisIsDown(t *testing.T) {
-	port := freePort(t) // nothing listens here yet
+	port := redistest.FreePort(t) // nothing listens here yet
 	url := fmt.Sprintf("redis://127.0.0.1:%d/0", port)
 	start := time.Now()
 	s, err := Open(context.Background(), url, Options{KeyPrefix: uniquePrefix(t)})
@@ -203,7 +203,7 @@ func TestOpenWhileRedisIsDown(t *testing.T) {
 		t.Errorf("Ping with Redis down: nil, want an error")
 	}
 
-	startRedisOn(t, port)
+	redistest.StartOn(t, port)
 	if err := s.Ping(context.Background()); err != nil {
 		t.Errorf("Ping once Redis is up: %v, want nil (the Store must dial again)", err)
 	}
@@ -248,7 +248,7 @@ func rawClient(t *testing.T, url string) *redis.Client {
 }
 
 func TestHungRedisCostsOnlyTheTimeout(t *testing.T) {
-	srv := startRedis(t)
+	srv := redistest.Start(t)
 	s := openStore(t, srv.URL(), uniquePrefix(t))
 	c := replica(t, s)
 	ctx := context.Background()
@@ -258,10 +258,10 @@ func TestHungRedisCostsOnlyTheTimeout(t *testing.T) {
 
 	// A stopped process keeps its sockets open and answers nothing, as a
 	// partitioned Redis would.
-	if err := srv.cmd.Process.Signal(syscall.SIGSTOP); err != nil {
+	if err := srv.Freeze(); err != nil {
 		t.Fatal(err)
 	}
-	defer srv.cmd.Process.Signal(syscall.SIGCONT)
+	defer srv.Thaw()
 
 	const bound = DefaultTimeout + 200*time.Millisecond
 	var l countingLoad
