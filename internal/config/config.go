@@ -119,17 +119,6 @@ func (c Config) EntitiesLimit(fromToken int) int {
 // CacheBytes is the memory the caches may hold, in bytes.
 func (c Config) CacheBytes() int64 { return int64(c.CacheMaxMB) << 20 }
 
-// Names lists every variable Load reads, for documentation and tests.
-func Names() []string {
-	return []string{
-		"PORT", "URLSCAN_API_URL", "URLSCAN_UI_URL", "JWKS_HOSTS", "RELAY_AUDIENCE",
-		"TRUST_PROXY_HEADERS", "SCAN_VISIBILITIES", "ENTITIES_LIMIT_MAX", "MAX_BODY_BYTES",
-		"MAX_OBSERVABLES", "REQUEST_TIMEOUT", "URLSCAN_TIMEOUT", "LOG_LEVEL", "LOG_FORMAT",
-		"SSL_CERT_FILE", "SSL_CERT_DIR", "CACHE_MAX_MB", "SEARCH_CACHE_TTL", "RESULT_CACHE_TTL",
-		"REDIS_URL", "SHUTDOWN_DELAY", "SHUTDOWN_TIMEOUT",
-	}
-}
-
 func splitList(s string) []string {
 	var out []string
 	for _, f := range strings.Split(s, ",") {

@@ -2,12 +2,13 @@ package config
 
 import (
 	"fmt"
-	"net"
 	"net/url"
 	"slices"
 	"strconv"
 	"strings"
 	"time"
+
+	"urlscan-relay/internal/auth"
 )
 
 // parser reads variables one by one and keeps the first error, so Load
@@ -137,8 +138,8 @@ func (p *parser) redisURL(name string, dst *string) {
 	*dst = v
 }
 
-// hosts reads a list of host or host:port values, lower-cased, without a
-// trailing dot, as the token's jwks_host is compared against them.
+// hosts reads a list of host or host:port values in the canonical form the
+// token's jwks_host is compared in, by the same rules (auth.NormalizeHost).
 func (p *parser) hosts(name string, dst *[]string) {
 	v, ok := p.value(name)
 	if !ok {
@@ -146,21 +147,12 @@ func (p *parser) hosts(name string, dst *[]string) {
 	}
 	var out []string
 	for _, h := range splitList(v) {
-		h = strings.TrimSuffix(strings.ToLower(h), ".")
-		host := h
-		if hh, port, err := net.SplitHostPort(h); err == nil {
-			n, perr := strconv.Atoi(port)
-			if perr != nil || n < 1 || n > 65535 {
-				p.fail(name, "%q has a bad port", h)
-				return
-			}
-			host = hh
-		}
-		if host == "" || strings.ContainsAny(host, "/?#@\\%: \t") {
-			p.fail(name, "%q is not a host or host:port", h)
+		n, err := auth.NormalizeHost(h)
+		if err != nil {
+			p.fail(name, "%q is not a host or host:port: %v", h, err)
 			return
 		}
-		out = append(out, h)
+		out = append(out, n)
 	}
 	if len(out) == 0 {
 		p.fail(name, "names no host")
