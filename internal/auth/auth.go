@@ -220,7 +220,8 @@ func (v *Verifier) verify(ctx context.Context, authorization string, audiences [
 	if !ok {
 		return nil, authFailure(reasonPayload, msgWrongPayload)
 	}
-	v.verified.put(token, claims, v.now().Add(v.ttl))
+	now := v.now()
+	v.verified.put(token, claims, now, now.Add(v.ttl))
 	return v.grant(claims, audiences)
 }
 

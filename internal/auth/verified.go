@@ -42,7 +42,11 @@ func (v *verifiedTokens) get(token string, now time.Time) (map[string]json.RawMe
 	return e.claims, true
 }
 
-func (v *verifiedTokens) put(token string, claims map[string]json.RawMessage, expires time.Time) {
+// put remembers a verified token until expires. When the memory is full it
+// first forgets the entries that have expired by now; if that frees too
+// little, it forgets arbitrary live ones down to nine tenths of the bound,
+// so that the sweep is rare and one new entry never empties the memory.
+func (v *verifiedTokens) put(token string, claims map[string]json.RawMessage, now, expires time.Time) {
 	sum := sha256.Sum256([]byte(token))
 	v.mu.Lock()
 	defer v.mu.Unlock()
@@ -51,12 +55,15 @@ func (v *verifiedTokens) put(token string, claims map[string]json.RawMessage, ex
 	}
 	if len(v.entries) >= maxVerified {
 		for k, e := range v.entries {
-			if !expires.Before(e.expires) {
+			if !now.Before(e.expires) {
 				delete(v.entries, k)
 			}
 		}
-		if len(v.entries) >= maxVerified {
-			clear(v.entries)
+		for k := range v.entries {
+			if len(v.entries) < maxVerified*9/10 {
+				break
+			}
+			delete(v.entries, k)
 		}
 	}
 	v.entries[sum] = verifiedToken{claims: claims, expires: expires}

@@ -2,6 +2,7 @@ package auth
 
 import (
 	"context"
+	"fmt"
 	"testing"
 	"time"
 )
@@ -47,5 +48,43 @@ func TestVerifiedTokensForgetAfterTheKeySetPeriod(t *testing.T) {
 	f.clock.Advance(DefaultCacheTTL + time.Second)
 	if _, ok := f.v.verified.get(token, f.clock.Now()); ok {
 		t.Error("a verified token outlived the key set's cache period")
+	}
+}
+
+// A full memory forgets what has expired and keeps what is still live: one
+// new token must not push out the others, even though it expires after
+// every one of them, as a new entry always does.
+func TestVerifiedTokensFullKeepsLiveEntries(t *testing.T) {
+	now := time.Unix(1_700_000_000, 0)
+	var v verifiedTokens
+	const expired = maxVerified / 4
+	for i := range maxVerified {
+		exp := now.Add(time.Duration(i+1) * time.Second) // live, earlier than the newcomer's
+		if i < expired {
+			exp = now.Add(-time.Second)
+		}
+		v.put(fmt.Sprint("token-", i), nil, now.Add(-time.Minute), exp)
+	}
+	v.put("newcomer", nil, now, now.Add(time.Hour))
+	if got, want := len(v.entries), maxVerified-expired+1; got != want {
+		t.Errorf("entries after one put into a full memory = %d, want %d (the live ones and the newcomer)", got, want)
+	}
+	for _, tok := range []string{"newcomer", fmt.Sprint("token-", expired), fmt.Sprint("token-", maxVerified-1)} {
+		if _, ok := v.get(tok, now); !ok {
+			t.Errorf("%s was forgotten while live", tok)
+		}
+	}
+	if _, ok := v.get("token-0", now); ok {
+		t.Error("an expired token is still remembered")
+	}
+
+	// A memory full of live tokens forgets a tenth, not all of them.
+	var full verifiedTokens
+	for i := range maxVerified {
+		full.put(fmt.Sprint("live-", i), nil, now, now.Add(time.Hour))
+	}
+	full.put("one-more", nil, now, now.Add(2*time.Hour))
+	if got := len(full.entries); got < maxVerified*9/10 || got > maxVerified {
+		t.Errorf("entries after one put into a memory of live tokens = %d, want %d to %d", got, maxVerified*9/10, maxVerified)
 	}
 }
