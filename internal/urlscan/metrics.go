@@ -51,7 +51,32 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 	if m.retries, err = register(reg, m.retries); err != nil {
 		return nil, err
 	}
+	m.initialise()
 	return m, nil
+}
+
+// Label values known in advance: series for them exist, at zero, from the
+// start, so that a rate over them (the alerts' ratios) is defined before
+// the first call rather than absent. Other statuses appear when answered.
+var (
+	knownEndpoints = []string{endpointSearch, endpointResult, endpointScan}
+	knownStatuses  = []string{"200", "400", "401", "404", "429", "500", "502", "503", "504", "error", "blocked"}
+	knownReasons   = []string{"429", "502", "503", "504", "connection", "timeout"}
+)
+
+// initialise creates the series of the known label values. The rate-limit
+// gauge is left out: a zero would read as a spent quota, and it has no
+// value until urlscan.io has sent one.
+func (m *metrics) initialise() {
+	for _, e := range knownEndpoints {
+		for _, s := range knownStatuses {
+			m.requests.WithLabelValues(e, s)
+		}
+		for _, r := range knownReasons {
+			m.retries.WithLabelValues(e, r)
+		}
+		m.duration.WithLabelValues(e)
+	}
 }
 
 // register registers c, or reuses the collector already registered under

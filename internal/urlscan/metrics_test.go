@@ -79,3 +79,46 @@ func TestMetrics(t *testing.T) {
 		}
 	}
 }
+
+// The alerts divide rates of urlscan_requests_total: before the first call
+// the series must be there, at zero, for the ratios to be defined.
+func TestMetricsExistBeforeTheFirstCall(t *testing.T) {
+	srv := newServer(t, urlscantest.Options{})
+	reg := prometheus.NewRegistry()
+	newClient(t, srv.URL, func(o *Options) { o.Registerer = reg })
+	families, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	series := map[string]int{}
+	for _, f := range families {
+		for _, m := range f.GetMetric() {
+			labels := f.GetName()
+			for _, l := range m.GetLabel() {
+				labels += " " + l.GetName() + "=" + l.GetValue()
+			}
+			series[labels]++
+			if c := m.GetCounter(); c != nil && c.GetValue() != 0 {
+				t.Errorf("%s = %v before any call", labels, c.GetValue())
+			}
+		}
+	}
+	for _, want := range []string{
+		"urlscan_requests_total endpoint=search status=200",
+		"urlscan_requests_total endpoint=result status=error",
+		"urlscan_requests_total endpoint=scan status=429",
+		"urlscan_requests_total endpoint=search status=blocked",
+		"urlscan_requests_total endpoint=result status=503",
+		"urlscan_retries_total endpoint=result reason=timeout",
+		"urlscan_request_duration_seconds endpoint=search",
+	} {
+		if series[want] != 1 {
+			t.Errorf("series %q missing before the first call", want)
+		}
+	}
+	for s := range series {
+		if strings.HasPrefix(s, "urlscan_rate_limit_remaining") {
+			t.Errorf("%s exists before urlscan.io sent a value", s)
+		}
+	}
+}
