@@ -5,7 +5,6 @@ package config
 
 import (
 	"errors"
-	"fmt"
 	"net/url"
 	"strings"
 	"time"
@@ -129,13 +128,20 @@ func splitList(s string) []string {
 	return out
 }
 
+// validBaseURL checks an http(s) root URL. Its errors never quote the
+// value: a URL may hold a password or a token in its userinfo or query.
 func validBaseURL(s string) (string, error) {
 	u, err := url.Parse(s)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return "", fmt.Errorf("%q is not an http(s) URL", s)
+		return "", errors.New("not an http(s) URL with a host")
 	}
-	if u.User != nil || u.RawQuery != "" || u.Fragment != "" {
-		return "", fmt.Errorf("%q must not carry credentials, a query or a fragment", s)
+	switch {
+	case u.User != nil:
+		return "", errors.New("must not carry credentials (user:password@)")
+	case u.RawQuery != "" || u.ForceQuery:
+		return "", errors.New("must not carry a query")
+	case u.Fragment != "":
+		return "", errors.New("must not carry a fragment")
 	}
 	return strings.TrimRight(s, "/"), nil
 }

@@ -151,6 +151,41 @@ func TestLoadRejects(t *testing.T) {
 	}
 }
 
+// Start-up errors say what is wrong with a URL without quoting it: its
+// userinfo, query or path may hold a password or a token, and start-up
+// errors end up in logs and crash reports.
+func TestLoadRejectsURLsWithoutQuotingThem(t *testing.T) {
+	tests := []struct {
+		name, value string
+	}{
+		{"URLSCAN_API_URL", "https://user:hunter2@urlscan.io/api/v1"},
+		{"URLSCAN_API_URL", "https://urlscan.io/api/v1?token=hunter2"},
+		{"URLSCAN_API_URL", "https://urlscan.io/api/v1#hunter2"},
+		{"URLSCAN_API_URL", "ftp://user:hunter2@urlscan.io"},
+		{"URLSCAN_API_URL", "https://user:hunter2@[::1"},
+		{"URLSCAN_UI_URL", "https://urlscan.io/?session=hunter2"},
+		{"RELAY_AUDIENCE", "https://relay.example.com,https://user:hunter2@relay.example.com"},
+		{"RELAY_AUDIENCE", "https://relay.example.com?key=hunter2"},
+		{"RELAY_AUDIENCE", "relay.example.com/hunter2"},
+		{"REDIS_URL", "redis://:hunter2@[::1"},
+		{"REDIS_URL", "tcp://user:hunter2@redis:6379"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := Load(env(map[string]string{tt.name: tt.value}))
+			if err == nil {
+				t.Fatalf("Load(%s=%q) succeeded, want an error", tt.name, tt.value)
+			}
+			if !strings.HasPrefix(err.Error(), tt.name+":") {
+				t.Errorf("error %q does not name %s", err, tt.name)
+			}
+			if strings.Contains(err.Error(), "hunter2") {
+				t.Errorf("error %q echoes a secret", err)
+			}
+		})
+	}
+}
+
 func TestLoadTimeoutOrder(t *testing.T) {
 	_, err := Load(env(map[string]string{"REQUEST_TIMEOUT": "5s", "URLSCAN_TIMEOUT": "10s"}))
 	if err == nil || !strings.Contains(err.Error(), "URLSCAN_TIMEOUT") {

@@ -167,10 +167,10 @@ func (p *parser) audiences(name string, dst *[]string) {
 		return
 	}
 	var out []string
-	for _, a := range splitList(v) {
+	for i, a := range splitList(v) {
 		u, err := validBaseURL(a)
 		if err != nil {
-			p.fail(name, "%v", err)
+			p.fail(name, "entry %d: %v", i+1, err)
 			return
 		}
 		out = append(out, u)

@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/tls"
 	"crypto/x509"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -96,7 +97,7 @@ func New(o Options) (*Client, error) {
 	base := strings.TrimRight(o.BaseURL, "/")
 	u, err := url.Parse(base)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
-		return nil, fmt.Errorf("urlscan: base URL %q is not an absolute http(s) URL", o.BaseURL)
+		return nil, errors.New("urlscan: the base URL is not an absolute http(s) URL") // not quoted: it may hold credentials
 	}
 	c := &Client{
 		base:    base,

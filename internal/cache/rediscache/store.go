@@ -13,7 +13,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net/url"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -63,12 +62,9 @@ type Store struct {
 func Open(ctx context.Context, rawURL string, o Options) (*Store, error) {
 	opts, err := redis.ParseURL(rawURL)
 	if err != nil {
-		var ue *url.Error
-		if errors.As(err, &ue) {
-			// url.Error quotes the whole URL, password included.
-			return nil, errors.New("rediscache: REDIS_URL is not a valid URL")
-		}
-		return nil, fmt.Errorf("rediscache: invalid REDIS_URL: %w", err)
+		// Neither url.Error (the whole URL, password included) nor
+		// go-redis's errors (a query option's value) are quoted.
+		return nil, errors.New("rediscache: not a valid Redis URL (check its scheme, host, database number and query options)")
 	}
 	s := &Store{prefix: o.KeyPrefix, timeout: o.Timeout, now: o.Now}
 	if s.prefix == "" {

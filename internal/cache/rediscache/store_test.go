@@ -216,6 +216,10 @@ func TestOpenRejectsBadURLWithoutLeakingIt(t *testing.T) {
 		"redis://user:" + secret + "@localhost:6379/notadb",
 		"redis://user:" + secret + "@local host:6379/0",
 		"redis://user:" + secret + "@localhost:6379/0?bogus_option=1",
+		// A query value or a path is quoted by go-redis's own errors.
+		"redis://localhost:6379/0?dial_timeout=" + secret,
+		"redis://localhost:6379/0?max_retries=" + secret,
+		"redis://localhost:6379/" + secret,
 	} {
 		s, err := Open(context.Background(), raw, Options{})
 		if err == nil {
