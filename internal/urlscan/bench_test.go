@@ -7,6 +7,7 @@ import (
 	"testing"
 	"testing/iotest"
 
+	"urlscan-relay/internal/jsonscan"
 	"urlscan-relay/internal/urlscan/urlscantest"
 )
 
@@ -28,37 +29,19 @@ func decodeResultStrict(doc []byte) (*Result, error) {
 	return resultOf(v[0], v[1]), nil
 }
 
-// decodeResultBytes streams doc through a new objectStream.
+// decodeResultBytes streams doc through a new jsonscan.Stream.
 func decodeResultBytes(doc []byte) (*Result, error) {
-	return decodeResult(bytes.NewReader(doc), newObjectStream())
-}
-
-// recordReader answers reads of at most max bytes, as a TLS connection
-// answers one record (16 KiB at most) per read.
-type recordReader struct {
-	r   io.Reader
-	max int
-}
-
-func (r *recordReader) Read(p []byte) (int, error) {
-	return r.r.Read(p[:min(len(p), r.max)])
+	return decodeResult(bytes.NewReader(doc), jsonscan.NewStream())
 }
 
 // benchDocument is a realistic ~300 KiB result document, malicious so that
 // every kept field is filled.
-func benchDocument(tb testing.TB) []byte {
-	for _, id := range []string{"0c8b1a1e-55c3-4f6e-9d0a-3f2b7c9e4d11", "7d3e2f10-1a2b-4c3d-8e4f-5a6b7c8d9e0f", "e4b1c2d3-0f1e-4a5b-9c6d-7e8f9a0b1c2d", "13cde17f-a7f5-4e27-8a56-5e81bc086a37"} {
-		doc := urlscantest.GenerateResult(id, 300<<10)
-		if r, err := decodeResultStrict(doc); err == nil && r.Malicious {
-			return doc
-		}
-	}
-	tb.Fatal("no malicious generated document among the candidates")
-	return nil
+func benchDocument() []byte {
+	return urlscantest.MaliciousResult(300 << 10)
 }
 
 func TestResultDecodersAgree(t *testing.T) {
-	doc := benchDocument(t)
+	doc := benchDocument()
 	want, err := decodeResultStrict(doc)
 	if err != nil {
 		t.Fatal(err)
@@ -71,11 +54,11 @@ func TestResultDecodersAgree(t *testing.T) {
 		r    io.Reader
 	}{
 		{"whole", bytes.NewReader(doc)},
-		{"16KiB reads", &recordReader{bytes.NewReader(doc), 16 << 10}},
-		{"odd reads", &recordReader{bytes.NewReader(doc), 4093}},
+		{"16KiB reads", urlscantest.RecordReader(bytes.NewReader(doc), 16<<10)},
+		{"odd reads", urlscantest.RecordReader(bytes.NewReader(doc), 4093)},
 		{"one byte reads", iotest.OneByteReader(bytes.NewReader(doc))},
 	}
-	s := newObjectStream()
+	s := jsonscan.NewStream()
 	for _, rd := range readers {
 		got, err := decodeResult(rd.r, s)
 		if err != nil || !reflect.DeepEqual(got, want) {
@@ -85,9 +68,9 @@ func TestResultDecodersAgree(t *testing.T) {
 }
 
 func BenchmarkDecodeResult(b *testing.B) {
-	doc := benchDocument(b)
+	doc := benchDocument()
 	b.Run("streaming", func(b *testing.B) {
-		s, rd := newObjectStream(), bytes.NewReader(doc)
+		s, rd := jsonscan.NewStream(), bytes.NewReader(doc)
 		b.SetBytes(int64(len(doc)))
 		b.ReportAllocs()
 		for b.Loop() {
@@ -98,12 +81,12 @@ func BenchmarkDecodeResult(b *testing.B) {
 		}
 	})
 	b.Run("streaming-16KiB-reads", func(b *testing.B) {
-		s, rd := newObjectStream(), bytes.NewReader(doc)
+		s, rd := jsonscan.NewStream(), bytes.NewReader(doc)
 		b.SetBytes(int64(len(doc)))
 		b.ReportAllocs()
 		for b.Loop() {
 			rd.Reset(doc)
-			if _, err := decodeResult(&recordReader{rd, 16 << 10}, s); err != nil {
+			if _, err := decodeResult(urlscantest.RecordReader(rd, 16<<10), s); err != nil {
 				b.Fatal(err)
 			}
 		}

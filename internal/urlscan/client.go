@@ -19,6 +19,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"urlscan-relay/internal/jsonscan"
 	"urlscan-relay/internal/tr"
 )
 
@@ -89,7 +90,7 @@ type Client struct {
 	sleep   func(context.Context, time.Duration) error
 	pause   func() time.Duration
 	bufs    sync.Pool // *bytes.Buffer for whole answer bodies
-	streams sync.Pool // *objectStream for result documents
+	streams sync.Pool // *jsonscan.Stream for result documents
 }
 
 // New returns a Client for the API at o.BaseURL.
@@ -438,13 +439,13 @@ func (c *Client) putBuffer(buf *bytes.Buffer) {
 	c.bufs.Put(buf)
 }
 
-// objectStream returns a pooled objectStream; c.streams.Put returns it.
+// stream returns a pooled jsonscan.Stream; c.streams.Put returns it.
 // Each holds one window, so the pool holds about one per call in flight.
-func (c *Client) objectStream() *objectStream {
-	if s, ok := c.streams.Get().(*objectStream); ok {
+func (c *Client) stream() *jsonscan.Stream {
+	if s, ok := c.streams.Get().(*jsonscan.Stream); ok {
 		return s
 	}
-	return newObjectStream()
+	return jsonscan.NewStream()
 }
 
 // heldFor is how long calls of keyID to action are still held back. A

@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/tidwall/gjson"
+
+	"urlscan-relay/internal/jsonscan"
 )
 
 // Upstream documents are untrusted and loosely typed: any field may be
@@ -100,13 +102,16 @@ func decodeStats(v gjson.Result) []Stat {
 	return stats
 }
 
-// decodeResult reads a scan's result document from r as it arrives (see
-// objectStream), keeping only task and verdicts.overall.
-func decodeResult(r io.Reader, s *objectStream) (*Result, error) {
-	v, err := s.read(r, "task", "verdicts")
+// decodeResult reads a scan's result document from r as it arrives,
+// keeping only task and verdicts.overall. It checks the structure of the
+// rest (data.requests, most of the document) and not its content: what
+// jsonscan.Stream checks, and why, is in its package documentation.
+func decodeResult(r io.Reader, s *jsonscan.Stream) (*Result, error) {
+	raw, err := s.Members(r, "task", "verdicts")
 	if err != nil {
 		return nil, err
 	}
+	v := parsed(raw)
 	return resultOf(v[0], v[1]), nil
 }
 

@@ -13,6 +13,7 @@ import (
 	"time"
 	"unicode"
 
+	"urlscan-relay/internal/jsonscan"
 	"urlscan-relay/internal/tr"
 )
 
@@ -189,7 +190,7 @@ func transportError(endpoint string, err error) *Error {
 // decodeError is the *Error of an answer whose body is not what it should be.
 func decodeError(endpoint string, status int, err error) *Error {
 	msg := msgUnreadable
-	if errors.Is(err, errNotObject) {
+	if errors.Is(err, jsonscan.ErrNotObject) {
 		msg = msgNotAnObject
 	}
 	return &Error{Endpoint: endpoint, Status: status, TR: tr.New(tr.Unknown, msg), Err: err}

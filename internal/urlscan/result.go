@@ -24,7 +24,7 @@ func (c *Client) Result(ctx context.Context, apiKey, scanID string) (*Result, er
 	var res *Result
 	err := c.doStream(ctx, apiKey, request{endpoint: endpointResult, method: http.MethodGet, url: c.base + "/result/" + url.PathEscape(scanID) + "/", idempotent: true},
 		func(body io.Reader) error {
-			s := c.objectStream()
+			s := c.stream()
 			defer c.streams.Put(s)
 			var err error
 			res, err = decodeResult(body, s)

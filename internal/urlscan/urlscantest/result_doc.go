@@ -1,8 +1,10 @@
 package urlscantest
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
+	"io"
 	"math/rand/v2"
 	"strconv"
 	"strings"
@@ -140,4 +142,31 @@ func resultParts(id string, meta hitMeta) (head, tail []byte) {
 	// body is {"stats":...}; the tail closes data and continues the object.
 	tail = append([]byte(`],"cookies":[],"console":[],"links":[],"globals":[]},`), body[1:]...)
 	return head, tail
+}
+
+// MaliciousResult is GenerateResult for the first of a few fixed scan ids
+// whose verdict is malicious, so that every member a decoder keeps is
+// filled: the realistic document of decoder tests and benchmarks.
+func MaliciousResult(docBytes int) []byte {
+	for _, id := range []string{"0c8b1a1e-55c3-4f6e-9d0a-3f2b7c9e4d11", "7d3e2f10-1a2b-4c3d-8e4f-5a6b7c8d9e0f", "e4b1c2d3-0f1e-4a5b-9c6d-7e8f9a0b1c2d", "13cde17f-a7f5-4e27-8a56-5e81bc086a37"} {
+		if _, tail := resultParts(id, hitMeta{}); bytes.Contains(tail, []byte(`"overall":{"score":100,`)) {
+			return GenerateResult(id, docBytes)
+		}
+	}
+	panic("urlscantest: no malicious document among the fixed ids")
+}
+
+// RecordReader answers reads of at most max bytes from r, as a TLS
+// connection answers one record (16 KiB at most) per read.
+func RecordReader(r io.Reader, max int) io.Reader {
+	return &recordReader{r, max}
+}
+
+type recordReader struct {
+	r   io.Reader
+	max int
+}
+
+func (r *recordReader) Read(p []byte) (int, error) {
+	return r.r.Read(p[:min(len(p), r.max)])
 }

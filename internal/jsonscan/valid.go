@@ -1,109 +1,59 @@
-package urlscan
+package jsonscan
 
-import (
-	"errors"
-
-	"github.com/tidwall/gjson"
-)
-
-// Two scanners read urlscan's JSON, and they check different amounts of it.
-//
-// scanObject, below, validates a whole document against the grammar of RFC
-// 8259. It reads the small answers (search, scan submission, error bodies),
-// which arrive buffered, and every member the relay keeps from a result
-// document: gjson, which parses those members, does not validate.
-//
-// objectStream (jsonstream.go) reads result documents as they arrive. They
-// are hundreds of KiB to several MiB, almost all data.requests, which the
-// relay never reads. Validating every byte of them cost more CPU than the
-// rest of a cold request put together, so objectStream checks the skipped
-// members for structure only: strings closed (a backslash escapes the byte
-// after it), brackets and braces balanced and matched, nesting at most
-// maxJSONDepth, one top-level object of "name": value members with nothing
-// but whitespace after it. A document whose structure is broken (truncated,
-// unbalanced, not an object, trailing data) is refused; the content of a
-// member the relay never reads (its numbers, literals, escapes, control
-// characters) is not validated. Whatever the relay does read still is.
-
-// maxJSONDepth bounds the nesting of an upstream document. Real urlscan
-// documents nest about a dozen levels.
-const maxJSONDepth = 512
-
-var (
-	errNotJSON   = errors.New("not valid JSON")
-	errNotObject = errors.New("not a JSON object")
-	errTooDeep   = errors.New("JSON nested too deeply")
-)
-
-// parseObject validates doc as one JSON object and returns the values of the
-// named top-level members, in the order asked; a missing member is a zero
-// gjson.Result. It never returns data for a document that is not valid JSON.
-//
-// scanObject crosses doc once, validating it and noting where the wanted
-// members are; only those values are then parsed, by gjson. The returned
-// values never alias doc, so its buffer can be reused.
-func parseObject(doc []byte, members ...string) ([]gjson.Result, error) {
-	spans := make([][]byte, len(members))
-	if err := scanObject(doc, members, spans); err != nil {
+// Members checks that doc is valid JSON (the grammar of RFC 8259, as
+// encoding/json.Valid reads it) whose top level is an object nested at most
+// MaxDepth deep, and returns the raw values of the first top-level members
+// with the given names, in the order asked; a missing member is nil. The
+// values alias doc. It never returns values from a document that is not
+// valid JSON.
+func Members(doc []byte, names ...string) ([][]byte, error) {
+	values := make([][]byte, len(names))
+	if err := scanJSON(doc, true, MaxDepth, names, values); err != nil {
 		return nil, err
 	}
-	out := make([]gjson.Result, len(members))
-	for k, s := range spans {
-		if s != nil {
-			out[k] = gjson.Parse(string(s)) // string() copies: nothing keeps doc alive
-		}
-	}
-	return out, nil
-}
-
-// scanObject checks that doc is valid JSON (the grammar of RFC 8259, as
-// encoding/json.Valid reads it) whose top level is an object nested at most
-// maxJSONDepth deep, and sets spans[k] to the raw value of the first
-// top-level member named want[k].
-func scanObject(doc []byte, want []string, spans [][]byte) error {
-	return scanJSON(doc, true, maxJSONDepth, want, spans)
+	return values, nil
 }
 
 // validValue checks that doc is one valid JSON value, of any kind, nested
-// at most maxDepth (at most maxJSONDepth) deep.
+// at most maxDepth (at most MaxDepth) deep.
 func validValue(doc []byte, maxDepth int) error {
 	return scanJSON(doc, false, maxDepth, nil, nil)
 }
 
-// scanJSON is scanObject, and validValue when object is false. It is
+// scanJSON is Members, and validValue when object is false. It is
 // iterative, so no input can exhaust the stack, and it never allocates.
 func scanJSON(doc []byte, object bool, maxDepth int, want []string, spans [][]byte) error {
-	var stack [maxJSONDepth]byte // the open containers: '{' or '['
+	var stack [MaxDepth]byte // the open containers: '{' or '['
 	depth := 0
 	member, memberStart := -1, 0 // the wanted top-level member being read
 
 	i := skipSpace(doc, 0)
 	if i >= len(doc) {
-		return errNotJSON
+		return ErrNotJSON
 	}
 	if object && doc[i] != '{' {
 		if startsValue(doc[i]) {
-			return errNotObject
+			return ErrNotObject
 		}
-		return errNotJSON
+		return ErrNotJSON
 	}
 
 value:
 	i = skipSpace(doc, i)
 	if i >= len(doc) {
-		return errNotJSON
+		return ErrNotJSON
 	}
 	switch doc[i] {
 	case '{', '[':
 		if depth >= maxDepth {
-			return errTooDeep
+			return ErrTooDeep
 		}
 		open := doc[i]
 		stack[depth] = open
 		depth++
 		i = skipSpace(doc, i+1)
 		if i >= len(doc) {
-			return errNotJSON
+			return ErrNotJSON
 		}
 		if open == '{' {
 			if doc[i] == '}' {
@@ -130,7 +80,7 @@ value:
 key:
 	i = skipSpace(doc, i)
 	if i >= len(doc) || doc[i] != '"' {
-		return errNotJSON
+		return ErrNotJSON
 	}
 	{
 		start := i
@@ -140,7 +90,7 @@ key:
 		}
 		i = skipSpace(doc, end)
 		if i >= len(doc) || doc[i] != ':' {
-			return errNotJSON
+			return ErrNotJSON
 		}
 		i = skipSpace(doc, i+1)
 		if depth == 1 {
@@ -164,12 +114,12 @@ after:
 	i = skipSpace(doc, i)
 	if depth == 0 {
 		if i != len(doc) {
-			return errNotJSON
+			return ErrNotJSON
 		}
 		return nil
 	}
 	if i >= len(doc) {
-		return errNotJSON
+		return ErrNotJSON
 	}
 	switch c, open := doc[i], stack[depth-1]; {
 	case c == ',' && open == '{':
@@ -183,7 +133,7 @@ after:
 		depth--
 		goto after
 	}
-	return errNotJSON
+	return ErrNotJSON
 }
 
 // scanValueStart checks the scalar (string, number, true, false, null) at
@@ -201,7 +151,7 @@ func scanValueStart(doc []byte, i int) (int, error) {
 	case c == 'n':
 		return scanLiteral(doc, i, "null")
 	}
-	return 0, errNotJSON
+	return 0, ErrNotJSON
 }
 
 // startsValue reports whether c can open a JSON value.
@@ -230,23 +180,23 @@ func scanString(doc []byte, i int) (int, error) {
 		case '\\':
 			i++
 			if i >= len(doc) {
-				return 0, errNotJSON
+				return 0, ErrNotJSON
 			}
 			switch doc[i] {
 			case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
 			case 'u':
 				if i+4 >= len(doc) || !isHex(doc[i+1]) || !isHex(doc[i+2]) || !isHex(doc[i+3]) || !isHex(doc[i+4]) {
-					return 0, errNotJSON
+					return 0, ErrNotJSON
 				}
 				i += 4
 			default:
-				return 0, errNotJSON
+				return 0, ErrNotJSON
 			}
 		default: // a control character
-			return 0, errNotJSON
+			return 0, ErrNotJSON
 		}
 	}
-	return 0, errNotJSON
+	return 0, ErrNotJSON
 }
 
 func isHex(c byte) bool {
@@ -265,12 +215,12 @@ func scanNumber(doc []byte, i int) (int, error) {
 	case i < len(doc) && '1' <= doc[i] && doc[i] <= '9':
 		i = skipDigits(doc, i+1)
 	default:
-		return 0, errNotJSON
+		return 0, ErrNotJSON
 	}
 	if i < len(doc) && doc[i] == '.' {
 		j := skipDigits(doc, i+1)
 		if j == i+1 {
-			return 0, errNotJSON
+			return 0, ErrNotJSON
 		}
 		i = j
 	}
@@ -281,7 +231,7 @@ func scanNumber(doc []byte, i int) (int, error) {
 		}
 		j := skipDigits(doc, i)
 		if j == i {
-			return 0, errNotJSON
+			return 0, ErrNotJSON
 		}
 		i = j
 	}
@@ -297,7 +247,7 @@ func skipDigits(doc []byte, i int) int {
 
 func scanLiteral(doc []byte, i int, lit string) (int, error) {
 	if len(doc)-i < len(lit) || string(doc[i:i+len(lit)]) != lit {
-		return 0, errNotJSON
+		return 0, ErrNotJSON
 	}
 	return i + len(lit), nil
 }
