@@ -2,6 +2,8 @@ package relay
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"strconv"
 
 	"urlscan-relay/internal/cache"
@@ -64,17 +66,33 @@ func (c *Cached) Search(ctx context.Context, apiKey, query string, size int) ([]
 // shared across keys, but a key only ever asks for the scans its own search
 // listed; loads are collapsed per key, so one key's refusal never becomes
 // another key's answer.
+//
+// A deleted scan is remembered too, as a nil result (a negative entry,
+// weighed and bounded like the rest): urlscan.io does not bring a deleted
+// scan back, so asking again on every repeat would spend a call for the
+// same 404. Callers still see ErrResultGone.
 func (c *Cached) Result(ctx context.Context, apiKey, scanID string) (*urlscan.Result, error) {
 	flight := urlscan.KeyID(apiKey) + "\x00" + scanID
 	res, hit, err := c.results.Get(ctx, scanID, flight, func(ctx context.Context) (*urlscan.Result, error) {
 		StatsFrom(ctx).AddCall()
-		return c.up.Result(ctx, apiKey, scanID)
+		r, err := c.up.Result(ctx, apiKey, scanID)
+		if errors.Is(err, urlscan.ErrResultGone) {
+			return nil, nil
+		}
+		return r, err
 	})
 	if hit {
 		StatsFrom(ctx).AddHit()
 	}
+	if err == nil && res == nil {
+		return nil, errGone
+	}
 	return res, err
 }
+
+// errGone is what Result answers for a scan remembered as deleted: the
+// same meaning as urlscan.io's 404, without its details.
+var errGone = fmt.Errorf("result: %w", urlscan.ErrResultGone)
 
 // Scan submits straight to urlscan.io.
 func (c *Cached) Scan(ctx context.Context, apiKey string, r urlscan.ScanRequest) (*urlscan.ScanResponse, error) {
