@@ -5,6 +5,8 @@ import (
 	"context"
 	"fmt"
 	"time"
+
+	"urlscan-relay/internal/urlscan/urlscantest"
 )
 
 // rssEvery is how often the relay's resident memory is sampled.
@@ -18,15 +20,28 @@ const warmFullParseEvery = 50
 // that its peak memory and JWKS fetches are the phase's own.
 type phase struct {
 	name     string
+	kind     string // cold, warm or deleted
 	clients  int
 	requests int           // when > 0, the phase ends after this many answers
 	duration time.Duration // otherwise it ends after this long
-	warm     bool          // the same observables every time, after one priming request
 }
+
+// Kinds of phase: every request about observables never seen; the same
+// observables every time, after one priming request; the same, where 4 of
+// the 40 scans answer 404.
+const (
+	kindCold    = "cold"
+	kindWarm    = "warm"
+	kindDeleted = "deleted"
+)
+
+// warm reports whether the phase repeats one request.
+func (ph phase) warm() bool { return ph.kind != kindCold }
 
 // phaseReport is what a phase measured.
 type phaseReport struct {
 	Name           string         `json:"name"`
+	Kind           string         `json:"kind"`
 	Clients        int            `json:"clients"`
 	Requests       int            `json:"requests"`
 	Errors         int            `json:"errors"`
@@ -45,27 +60,38 @@ type phaseReport struct {
 	JWKSFetches    int64          `json:"jwks_fetches"`
 	AnswerBytes    int64          `json:"mean_answer_bytes"`
 	RelayCPU       time.Duration  `json:"relay_cpu_ns"` // user + system, during the load
+	CPUPerReq      time.Duration  `json:"relay_cpu_per_request_ns"`
 	BenchCPU       time.Duration  `json:"bench_cpu_ns"` // load generator, fake urlscan.io and issuer
 	LogLeaks       int            `json:"log_lines_with_secrets"`
 	Failure        string         `json:"failure,omitempty"` // the relay crashed, or priming failed
 }
 
 // standardPhases are the phases of PERFORMANCE.md: 1 client cold, then
-// the concurrent clients cold and warm.
+// the concurrent clients cold and warm (the 1.0 bar); the concurrency
+// scenario's wider cold loads; and the deleted scenario.
 func standardPhases(o options) []phase {
-	return []phase{
-		{name: "cold-1", clients: 1, requests: o.requests},
-		{name: fmt.Sprintf("cold-%d", o.clients), clients: o.clients, duration: o.duration},
-		{name: fmt.Sprintf("warm-%d", o.clients), clients: o.clients, duration: o.duration, warm: true},
+	out := []phase{
+		{name: "cold-1", kind: kindCold, clients: 1, requests: o.requests},
+		{name: fmt.Sprintf("cold-%d", o.clients), kind: kindCold, clients: o.clients, duration: o.duration},
+		{name: fmt.Sprintf("warm-%d", o.clients), kind: kindWarm, clients: o.clients, duration: o.duration},
 	}
+	levels := []int{64, o.wideClients}
+	if o.smoke {
+		levels = levels[1:]
+	}
+	for _, c := range levels {
+		if c > out[len(out)-1].clients { // after warm-N, whose clients are o.clients
+			out = append(out, phase{name: fmt.Sprintf("cold-%d", c), kind: kindCold, clients: c, duration: o.duration})
+		}
+	}
+	return append(out, phase{name: fmt.Sprintf("deleted-%d", o.clients), kind: kindDeleted, clients: o.clients, duration: o.duration})
 }
 
-// runStandard runs every phase of the standard scenario.
-func runStandard(ctx context.Context, r *rig) ([]phaseReport, error) {
-	sc := &scenario{}
+// runStandard runs every phase of the standard scenario on bin.
+func runStandard(ctx context.Context, r *rig, sc *scenario, bin string) ([]phaseReport, error) {
 	var out []phaseReport
 	for _, ph := range standardPhases(r.opts) {
-		rep, err := runPhase(ctx, r, sc, ph)
+		rep, err := runPhase(ctx, r, sc, bin, ph)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", ph.name, err)
 		}
@@ -74,10 +100,10 @@ func runStandard(ctx context.Context, r *rig) ([]phaseReport, error) {
 	return out, nil
 }
 
-func runPhase(ctx context.Context, r *rig, sc *scenario, ph phase) (phaseReport, error) {
-	rep := phaseReport{Name: ph.name, Clients: ph.clients}
+func runPhase(ctx context.Context, r *rig, sc *scenario, bin string, ph phase) (phaseReport, error) {
+	rep := phaseReport{Name: ph.name, Kind: ph.kind, Clients: ph.clients}
 	jwks0 := r.issuer.Fetches()
-	p, err := r.startRelay(ctx, r.fake.URL, nil)
+	p, err := r.startRelay(ctx, bin, r.fake.URL, nil)
 	if err != nil {
 		return rep, err
 	}
@@ -86,36 +112,51 @@ func runPhase(ctx context.Context, r *rig, sc *scenario, ph phase) (phaseReport,
 
 	g := newLoadGen(p.base, r.token, ph.clients)
 	body := sc.cold
-	if ph.warm {
+	switch ph.kind {
+	case kindWarm:
 		body = sc.warm
+	case kindDeleted:
+		body = sc.deleted
+	}
+	if ph.warm() {
 		status, b, err := g.post(ctx, body(), new(bytes.Buffer))
 		if kind, ok := cleanJudge(1)(status, b); err != nil || !ok {
 			rep.Failure = shorten(fmt.Sprintf("priming request: %s %v %s", kind, err, b), 400)
 		}
 	}
-	searches0, results0 := r.fake.Calls("search"), r.fake.Calls("result")
-	sampler := sampleRSS(ctx, p.pid(), rssEvery)
-	relayCPU0, benchCPU0 := cpuNow(p.pid())
 	judge := cleanJudge(1)
-	if ph.warm {
+	if ph.warm() {
 		judge = cleanJudge(warmFullParseEvery)
 	}
-	res := g.run(ctx, load{clients: ph.clients, requests: ph.requests, duration: ph.duration, body: body, judge: judge})
-	relayCPU1, benchCPU1 := cpuNow(p.pid())
-	rep.RelayCPU, rep.BenchCPU = relayCPU1-relayCPU0, benchCPU1-benchCPU0
-	rep.MaxSampledRSS, rep.MeanSampledRSS = sampler.stop()
-	if ctx.Err() != nil {
-		return rep, ctx.Err()
+	if err := measure(ctx, r.fake, p, g, load{clients: ph.clients, requests: ph.requests, duration: ph.duration, body: body, judge: judge}, &rep); err != nil {
+		return rep, err
 	}
-	rep.PeakRSS, _ = procMemory(p.pid(), "VmHWM") // 0 when the relay is gone, which Failure says
-	rep.Searches = r.fake.Calls("search") - searches0
-	rep.Results = r.fake.Calls("result") - results0
 	g.closeIdle()
 	if err := p.stop(); err != nil && rep.Failure == "" {
 		rep.Failure = err.Error()
 	}
 	rep.JWKSFetches = r.issuer.Fetches() - jwks0
 	rep.LogLeaks = p.logs.leakCount()
+	return rep, nil
+}
+
+// measure runs l against the relay p and fills rep with what it measured:
+// answers, latency, throughput, the relay's CPU and memory, and the calls
+// that reached fake meanwhile. Peak RSS is the process's, since it started.
+func measure(ctx context.Context, fake *urlscantest.Server, p *relayProc, g *loadGen, l load, rep *phaseReport) error {
+	searches0, results0 := fake.Calls("search"), fake.Calls("result")
+	sampler := sampleRSS(ctx, p.pid(), rssEvery)
+	relayCPU0, benchCPU0 := cpuNow(p.pid())
+	res := g.run(ctx, l)
+	relayCPU1, benchCPU1 := cpuNow(p.pid())
+	rep.RelayCPU, rep.BenchCPU = relayCPU1-relayCPU0, benchCPU1-benchCPU0
+	rep.MaxSampledRSS, rep.MeanSampledRSS = sampler.stop()
+	if ctx.Err() != nil {
+		return ctx.Err()
+	}
+	rep.PeakRSS, _ = procMemory(p.pid(), "VmHWM") // 0 when the relay is gone, which Failure says
+	rep.Searches = fake.Calls("search") - searches0
+	rep.Results = fake.Calls("result") - results0
 
 	rep.Requests = len(res.latencies)
 	rep.Errors, rep.Answers, rep.FirstError = res.bad, res.kinds, res.sample
@@ -128,8 +169,9 @@ func runPhase(ctx context.Context, r *rig, sc *scenario, ph phase) (phaseReport,
 		rep.SearchesPerReq = float64(rep.Searches) / float64(rep.Requests)
 		rep.ResultsPerReq = float64(rep.Results) / float64(rep.Requests)
 		rep.AnswerBytes = res.bytes / int64(rep.Requests)
+		rep.CPUPerReq = rep.RelayCPU / time.Duration(rep.Requests)
 	}
-	return rep, nil
+	return nil
 }
 
 // cpuNow reads the CPU time used so far by the relay and by the benchmark.

@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"slices"
 	"time"
 )
 
@@ -25,11 +26,29 @@ func failedChecks(cs []check) []string {
 	return out
 }
 
-// brokenChecks are what must hold on any machine, however slow: every
-// answer right, the relay alive, some throughput, no secret in its logs.
-func brokenChecks(phases []phaseReport) []check {
+// brokenChecks are what must hold on any machine, however slow, in every
+// roundRun: every answer right, the relay alive, some throughput, no secret in
+// its logs. A skipped replica scenario is not broken.
+func brokenChecks(runs []roundRun) []check {
+	var out []check
+	for _, r := range runs {
+		phases := r.Phases
+		if r.Replica.Skipped == "" {
+			phases = append(slices.Clip(phases), r.Replica.Prime, r.Replica.Redis, r.Replica.Memory)
+		}
+		prefix := ""
+		if len(runs) > 1 {
+			prefix = fmt.Sprintf("%s #%d ", r.Binary, r.Round)
+		}
+		out = append(out, phaseChecks(prefix, phases)...)
+	}
+	return out
+}
+
+func phaseChecks(prefix string, phases []phaseReport) []check {
 	var out []check
 	for _, p := range phases {
+		p.Name = prefix + p.Name
 		failure := "none"
 		if p.Failure != "" {
 			failure = shorten(p.Failure, 200)
@@ -46,31 +65,6 @@ func brokenChecks(phases []phaseReport) []check {
 		)
 	}
 	return out
-}
-
-// barChecks compares the phases with the bar of PERFORMANCE.md; phases
-// are those of standardPhases, in order.
-func barChecks(phases []phaseReport) []check {
-	if len(phases) != 3 {
-		return nil
-	}
-	cold1, cold8, warm8 := phases[0], phases[1], phases[2]
-	var jwksMax int64
-	for _, p := range phases {
-		jwksMax = max(jwksMax, p.JWKSFetches)
-	}
-	const mib = 1 << 20
-	return []check{
-		{cold1.Name + " p50 latency", fmtMS(cold1.Latency.P50), "≤ 60 ms", cold1.Latency.P50 <= 60*time.Millisecond},
-		{cold8.Name + " throughput", fmt.Sprintf("%.1f req/s", cold8.Throughput), "≥ 60 req/s", cold8.Throughput >= 60},
-		{cold8.Name + " p99 latency", fmtMS(cold8.Latency.P99), "≤ 400 ms", cold8.Latency.P99 <= 400*time.Millisecond},
-		{warm8.Name + " throughput", fmt.Sprintf("%.1f req/s", warm8.Throughput), "≥ 2000 req/s", warm8.Throughput >= 2000},
-		{warm8.Name + " p99 latency", fmtMS(warm8.Latency.P99), "≤ 20 ms", warm8.Latency.P99 <= 20*time.Millisecond},
-		{cold8.Name + " peak RSS", fmtMiB(cold8.PeakRSS), "≤ 80 MiB", cold8.PeakRSS > 0 && cold8.PeakRSS <= 80*mib},
-		{warm8.Name + " urlscan calls per repeated request", fmt.Sprintf("%.3f searches, %.3f results", warm8.SearchesPerReq, warm8.ResultsPerReq),
-			"0 searches, 0 results (within TTL)", warm8.Searches == 0 && warm8.Results == 0},
-		{"JWKS fetches per relay process (one host)", fmt.Sprint(jwksMax), "≤ 1", jwksMax <= 1},
-	}
 }
 
 func fmtMS(d time.Duration) string {

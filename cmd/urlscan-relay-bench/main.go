@@ -1,13 +1,16 @@
-// Command urlscan-relay-bench measures the relay in the standard scenario of
-// the performance spec: it builds and starts the relay as a child process
-// (so that its memory is its own), drives /observe/observables against a
-// fake urlscan.io, and prints latency, throughput, peak RSS and upstream
-// calls per request next to the bar. With -soak it runs the fault soak
-// instead: 8 clients against an upstream where one call in five fails.
+// Command urlscan-relay-bench measures the relay in the scenarios of the
+// performance spec: it builds and starts the relay as a child process (so
+// that its memory is its own), drives /observe/observables against a fake
+// urlscan.io, and prints latency, throughput, peak RSS, CPU and upstream
+// calls per request next to the bar, with the ratios to the floors. With
+// -before it measures a second binary side by side, alternating rounds.
+// With -soak it runs the fault soak instead: 8 clients against an upstream
+// where one call in five fails.
 //
 // Run it from the module:
 //
-//	go run ./cmd/urlscan-relay-bench            # the standard benchmark
+//	go run ./cmd/urlscan-relay-bench            # the benchmark
+//	go run ./cmd/urlscan-relay-bench -before B  # side by side with binary B
 //	go run ./cmd/urlscan-relay-bench -smoke     # a short check for CI
 //	go run ./cmd/urlscan-relay-bench -soak      # the 60 s fault soak
 package main
@@ -63,13 +66,31 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return nil
 	}
 
-	phases, err := runStandard(ctx, r)
+	f, err := measureFloor(ctx, r)
 	if err != nil {
 		return err
 	}
-	broken := brokenChecks(phases)
-	bar := barChecks(phases)
-	if err := printStandard(stdout, r, phases, broken, bar, opts.jsonOut); err != nil {
+	var (
+		runs []roundRun
+		sc   = &scenario{}
+	)
+	for round := 1; round <= opts.rounds; round++ {
+		for _, b := range r.binaries() {
+			phases, err := runStandard(ctx, r, sc, b.path)
+			if err != nil {
+				return fmt.Errorf("%s, round %d: %w", b.name, round, err)
+			}
+			rep, err := runReplica(ctx, r, b.path, replicaLabel(b.name, round))
+			if err != nil {
+				return fmt.Errorf("%s, round %d: replica: %w", b.name, round, err)
+			}
+			runs = append(runs, roundRun{Binary: b.name, Round: round, Phases: phases, Replica: rep})
+		}
+	}
+	lines := compare(figures(opts, f), r.binaries(), runs)
+	broken := brokenChecks(runs)
+	bar := barChecks(lines)
+	if err := printStandard(stdout, r, f, runs, lines, broken, bar, opts.jsonOut); err != nil {
 		return err
 	}
 	if failed := failedChecks(broken); len(failed) > 0 {

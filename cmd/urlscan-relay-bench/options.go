@@ -15,6 +15,11 @@ func (e usageError) Error() string { return e.msg }
 // options are the command-line flags.
 type options struct {
 	relayBin       string        // a relay binary to run instead of building one
+	beforeBin      string        // a relay binary to measure side by side with it
+	rounds         int           // rounds of every phase, alternating the binaries
+	wideClients    int           // clients of the widest cold phase
+	replicaBodies  int           // distinct requests of the replica scenario
+	decoderMBps    float64       // the decoder's speed; 0 runs its benchmark
 	clients        int           // clients of the concurrent phases and the soak
 	requests       int           // requests of the 1-client cold phase
 	duration       time.Duration // length of each concurrent phase, or of the soak
@@ -35,6 +40,10 @@ const (
 	smokeRequests     = 20
 	smokeDuration     = 2 * time.Second
 	smokeDocKiB       = 32
+	wideClients       = 256
+	replicaBodies     = 1000
+	smokeReplica      = 40
+	smokeWide         = 32
 	soakDuration      = 60 * time.Second
 	smokeSoakDuration = 5 * time.Second
 )
@@ -44,6 +53,11 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs := flag.NewFlagSet("urlscan-relay-bench", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.StringVar(&o.relayBin, "relay", "", "relay binary to run (default: go build ./cmd/urlscan-relay into a temporary directory)")
+	fs.StringVar(&o.beforeBin, "before", "", "a second relay binary (say, built from an earlier commit) to measure side by side: phases alternate between the two, and the report gives after/before ratios")
+	fs.IntVar(&o.rounds, "rounds", 0, "rounds of the phases (default 1; 3 with -before)")
+	fs.IntVar(&o.wideClients, "wide-clients", 0, fmt.Sprintf("clients of the widest cold phase, the concurrency scenario (default %d; -smoke %d)", wideClients, smokeWide))
+	fs.IntVar(&o.replicaBodies, "replica-bodies", 0, fmt.Sprintf("distinct requests the replica scenario serves from Redis, then from memory (default %d; -smoke %d)", replicaBodies, smokeReplica))
+	fs.Float64Var(&o.decoderMBps, "decoder-mbps", 0, "the result decoder's speed in MB/s for the scanner floor (default: run BenchmarkDecodeResult)")
 	fs.IntVar(&o.clients, "clients", 8, "concurrent clients of the 8-client phases and of the soak")
 	fs.IntVar(&o.requests, "requests", 0, fmt.Sprintf("requests of the cold 1-client phase (default %d; -smoke %d)", standardRequests, smokeRequests))
 	fs.DurationVar(&o.duration, "duration", 0, fmt.Sprintf("length of each concurrent phase (default %s; -smoke %s), or of the soak (default %s; -smoke %s)", standardDuration, smokeDuration, soakDuration, smokeSoakDuration))
@@ -63,8 +77,9 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 		return options{}, usageError{"unexpected arguments"}
 	}
 	o.defaults()
-	if o.clients < 1 || o.requests < 1 || o.duration <= 0 || o.hits < 1 || o.docKiB < 1 || o.failEvery < 2 {
-		const msg = "-clients, -requests, -duration, -hits, -doc-kib must be positive and -fail-every at least 2"
+	if o.clients < 1 || o.requests < 1 || o.duration <= 0 || o.hits < 1 || o.docKiB < 1 || o.failEvery < 2 ||
+		o.rounds < 1 || o.wideClients < 1 || o.replicaBodies < 1 || o.decoderMBps < 0 {
+		const msg = "-clients, -requests, -duration, -hits, -doc-kib, -rounds, -wide-clients, -replica-bodies must be positive and -fail-every at least 2"
 		fmt.Fprintln(stderr, msg)
 		return options{}, usageError{msg}
 	}
@@ -88,6 +103,24 @@ func (o *options) defaults() {
 		o.requests = standardRequests
 		if o.smoke {
 			o.requests = smokeRequests
+		}
+	}
+	if o.rounds == 0 {
+		o.rounds = 1
+		if o.beforeBin != "" {
+			o.rounds = 3
+		}
+	}
+	if o.wideClients == 0 {
+		o.wideClients = wideClients
+		if o.smoke {
+			o.wideClients = smokeWide
+		}
+	}
+	if o.replicaBodies == 0 {
+		o.replicaBodies = replicaBodies
+		if o.smoke {
+			o.replicaBodies = smokeReplica
 		}
 	}
 	if o.docKiB == 0 {

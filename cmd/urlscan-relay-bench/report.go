@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"runtime"
+	"slices"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -71,47 +72,105 @@ func cpuModel() string {
 	return "unknown"
 }
 
-func printStandard(w io.Writer, r *rig, phases []phaseReport, broken, bar []check, asJSON bool) error {
+func printStandard(w io.Writer, r *rig, f floor, runs []roundRun, lines []line, broken, bar []check, asJSON bool) error {
 	s := describe(r, false)
 	if asJSON {
 		return writeJSON(w, struct {
-			Setup  setup         `json:"setup"`
-			Smoke  bool          `json:"smoke"`
-			Phases []phaseReport `json:"phases"`
-			Broken []check       `json:"broken_checks"`
-			Bar    []check       `json:"bar"`
-		}{s, r.opts.smoke, phases, broken, bar})
+			Setup   setup      `json:"setup"`
+			Smoke   bool       `json:"smoke"`
+			Floor   floor      `json:"floor"`
+			Runs    []roundRun `json:"runs"`
+			Figures []line     `json:"figures"`
+			Broken  []check    `json:"broken_checks"`
+			Bar     []check    `json:"bar"`
+		}{s, r.opts.smoke, f, runs, lines, broken, bar})
 	}
 	printSetup(w, s)
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "phase\tclients\trequests\terrors\treq/s\tp50\tp90\tp99\tmax\tpeak RSS\tsearches/req\tresults/req\tJWKS fetches\t")
-	for _, p := range phases {
-		l := p.Latency
-		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%.1f\t%s\t%s\t%s\t%s\t%s\t%.2f\t%.2f\t%d\t\n",
-			p.Name, p.Clients, p.Requests, p.Errors, p.Throughput,
-			fmtMS(l.P50), fmtMS(l.P90), fmtMS(l.P99), fmtMS(l.Max), fmtMiB(p.PeakRSS),
-			p.SearchesPerReq, p.ResultsPerReq, p.JWKSFetches)
+	fmt.Fprintf(w, "scanner floor: %d B a request (4 × %d B searches + %d × %d B documents) at %.0f MB/s = %s; latency floor %s\n",
+		f.RequestBytes, f.SearchBytes, 4*r.opts.hits, f.ResultBytes, f.DecoderMBps, fmtMS(f.CPU), fmtMS(f.Latency))
+	if f.Note != "" {
+		fmt.Fprintf(w, "  (no decoder speed: %s)\n", f.Note)
 	}
-	if err := tw.Flush(); err != nil {
-		return err
-	}
-	fmt.Fprintln(w, "\nCPU during each phase (2 cores = 2 s of CPU a second):")
-	for _, p := range phases {
-		perReq := time.Duration(0)
-		if p.Requests > 0 {
-			perReq = p.RelayCPU / time.Duration(p.Requests)
+	for _, run := range runs {
+		fmt.Fprintf(w, "\n%s, round %d:\n", run.Binary, run.Round)
+		phases := run.Phases
+		if run.Replica.Skipped == "" {
+			phases = append(slices.Clip(phases), run.Replica.Prime, run.Replica.Redis, run.Replica.Memory)
+		} else {
+			fmt.Fprintf(w, "  replica scenario skipped: %s\n", run.Replica.Skipped)
 		}
-		fmt.Fprintf(w, "  %-7s relay %5.1f s (%s a request, %.0f%% of a core), benchmark + fake %5.1f s; answers %.1f KiB\n",
-			p.Name, p.RelayCPU.Seconds(), fmtMS(perReq), 100*p.RelayCPU.Seconds()/max(p.Elapsed.Seconds(), 1e-9),
-			p.BenchCPU.Seconds(), float64(p.AnswerBytes)/1024)
+		if err := printPhases(w, phases); err != nil {
+			return err
+		}
 	}
+	printLines(w, r.binaries(), lines)
 	printChecks(w, "\nsanity (fails -smoke):", broken)
 	if r.opts.smoke {
 		printChecks(w, "\nthe bar (informative under -smoke):", bar)
 	} else {
-		printChecks(w, "\nthe bar (PERFORMANCE.md):", bar)
+		printChecks(w, "\nthe bar (PERFORMANCE.md, medians of the after binary):", bar)
 	}
 	return nil
+}
+
+// printPhases prints one run's phases, a line each.
+func printPhases(w io.Writer, phases []phaseReport) error {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "phase\tclients\trequests\terrors\treq/s\tp50\tp90\tp99\tmax\tpeak RSS\tCPU/req\tsearches/req\tresults/req\tJWKS\t")
+	for _, p := range phases {
+		l := p.Latency
+		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%.1f\t%s\t%s\t%s\t%s\t%s\t%s\t%.2f\t%.2f\t%d\t\n",
+			p.Name, p.Clients, p.Requests, p.Errors, p.Throughput,
+			fmtMS(l.P50), fmtMS(l.P90), fmtMS(l.P99), fmtMS(l.Max), fmtMiB(p.PeakRSS), fmtMS(p.CPUPerReq),
+			p.SearchesPerReq, p.ResultsPerReq, p.JWKSFetches)
+	}
+	return tw.Flush()
+}
+
+// printLines prints every figure side by side: median (min–max) of each
+// binary, and after ÷ before.
+func printLines(w io.Writer, bins []binary, lines []line) {
+	fmt.Fprintln(w, "\nfigures, median (min–max) over the rounds:")
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	head := "  figure"
+	for _, b := range bins {
+		head += "\t" + b.name
+	}
+	if len(bins) == 2 {
+		head += "\tafter/before"
+	}
+	fmt.Fprintln(tw, head+"\ttarget\t")
+	for _, l := range lines {
+		row := "  " + l.Name
+		for _, b := range bins {
+			s := l.Spreads[b.name]
+			if s.N == 0 {
+				row += "\t-"
+				continue
+			}
+			row += fmt.Sprintf("\t%s (%s–%s)", fmtFigure(s.Median, l.Unit), trimUnit(s.Min, l.Unit), trimUnit(s.Max, l.Unit))
+		}
+		if len(bins) == 2 {
+			if l.Ratio != 0 {
+				row += fmt.Sprintf("\t%.2f", l.Ratio)
+			} else {
+				row += "\t-"
+			}
+		}
+		fmt.Fprintln(tw, row+"\t"+l.Target+"\t")
+	}
+	_ = tw.Flush()
+}
+
+// trimUnit prints v like fmtFigure, without the unit.
+func trimUnit(v float64, unit string) string {
+	if unit == "calls" || unit == "fetches" {
+		return fmt.Sprintf("%.3f", v)
+	}
+	if unit == "×" {
+		return fmt.Sprintf("%.2f", v)
+	}
+	return fmt.Sprintf("%.1f", v)
 }
 
 func printSetup(w io.Writer, s setup) {

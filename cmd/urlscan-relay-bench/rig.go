@@ -29,13 +29,16 @@ type rig struct {
 	getenv   func(string) string
 	stderr   io.Writer
 	dir      string // temporary files: the built relay, the issuer's certificate
-	relayBin string
+	relayBin string // the relay under study ("after")
 	fake     *urlscantest.Server
-	issuer   *authtest.Issuer
-	certFile string
-	token    string
-	started  time.Time
-	loadAvg  string // the machine's load averages when the measuring began
+	// smallFake serves the replica scenario: the same answers with small
+	// documents. Nil in the soak.
+	smallFake *urlscantest.Server
+	issuer    *authtest.Issuer
+	certFile  string
+	token     string
+	started   time.Time
+	loadAvg   string // the machine's load averages when the measuring began
 }
 
 func newRig(ctx context.Context, opts options, getenv func(string) string, stderr io.Writer) (_ *rig, err error) {
@@ -70,6 +73,20 @@ func newRig(ctx context.Context, opts options, getenv func(string) string, stder
 		DocBytes: opts.docKiB << 10,
 		APIKey:   benchAPIKey,
 	})
+	if !opts.soak {
+		if _, err := deleteScans(ctx, r.fake); err != nil {
+			return nil, err
+		}
+		// The replica scenario measures cached answers, whose cost does
+		// not depend on the documents' size: small ones let it fill
+		// Redis with a thousand requests' worth in seconds.
+		r.smallFake = urlscantest.NewServer(urlscantest.Options{
+			Latency:  opts.latency,
+			Hits:     opts.hits,
+			DocBytes: replicaDocKiB << 10,
+			APIKey:   benchAPIKey,
+		})
+	}
 	r.started, r.loadAvg = time.Now(), loadAverage()
 	return r, nil
 }
@@ -77,6 +94,9 @@ func newRig(ctx context.Context, opts options, getenv func(string) string, stder
 func (r *rig) close() {
 	if r.fake != nil {
 		r.fake.Close()
+	}
+	if r.smallFake != nil {
+		r.smallFake.Close()
 	}
 	if r.issuer != nil {
 		r.issuer.Close()
@@ -134,10 +154,24 @@ func (r *rig) relayEnv(upstream string, extra map[string]string) []string {
 	return out
 }
 
-// startRelay starts a fresh relay process in front of upstream.
-func (r *rig) startRelay(ctx context.Context, upstream string, extra map[string]string) (*relayProc, error) {
-	return startRelay(ctx, r.relayBin, r.relayEnv(upstream, extra), []string{benchAPIKey, r.token})
+// startRelay starts a fresh process of the relay binary bin in front of
+// upstream.
+func (r *rig) startRelay(ctx context.Context, bin, upstream string, extra map[string]string) (*relayProc, error) {
+	return startRelay(ctx, bin, r.relayEnv(upstream, extra), []string{benchAPIKey, r.token})
 }
+
+// binaries are the relays measured, in the order each round runs them:
+// the one under study last, so that it is never the first to meet a cold
+// machine.
+func (r *rig) binaries() []binary {
+	if r.opts.beforeBin == "" {
+		return []binary{{"after", r.relayBin}}
+	}
+	return []binary{{"before", r.opts.beforeBin}, {"after", r.relayBin}}
+}
+
+// binary is one relay build under measurement.
+type binary struct{ name, path string }
 
 // loadAverage is the machine's 1, 5 and 15 minute load averages, which say
 // whether something else competed for the CPUs during a run.

@@ -62,7 +62,7 @@ func runSoak(ctx context.Context, r *rig) (soakReport, error) {
 		return rep, err
 	}
 	defer proxy.close()
-	p, err := r.startRelay(ctx, proxy.url(), map[string]string{"URLSCAN_TIMEOUT": o.urlscanTimeout.String()})
+	p, err := r.startRelay(ctx, r.relayBin, proxy.url(), map[string]string{"URLSCAN_TIMEOUT": o.urlscanTimeout.String()})
 	if err != nil {
 		return rep, err
 	}
