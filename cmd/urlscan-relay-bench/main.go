@@ -42,7 +42,10 @@ func main() {
 // error when the run could not be made, or when what it measured is broken
 // (or, outside -smoke, misses the bar).
 func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	opts, err := parseFlags(args, stderr)
+	opts, err := parseFlags(args, stdout, stderr)
+	if errors.Is(err, errHelp) {
+		return nil
+	}
 	if err != nil {
 		return err
 	}

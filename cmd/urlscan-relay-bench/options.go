@@ -1,6 +1,8 @@
 package main
 
 import (
+	"bytes"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -48,10 +50,17 @@ const (
 	smokeSoakDuration = 5 * time.Second
 )
 
-func parseFlags(args []string, stderr io.Writer) (options, error) {
+// errHelp is a request for the usage (-h), which is printed on stdout and
+// is no failure.
+var errHelp = errors.New("help requested")
+
+// parseFlags reads the command line. The usage goes to stdout when asked
+// for with -h, to stderr after a mistake.
+func parseFlags(args []string, stdout, stderr io.Writer) (options, error) {
 	var o options
 	fs := flag.NewFlagSet("urlscan-relay-bench", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	var msgs bytes.Buffer
+	fs.SetOutput(&msgs)
 	fs.StringVar(&o.relayBin, "relay", "", "relay binary to run (default: go build ./cmd/urlscan-relay into a temporary directory)")
 	fs.StringVar(&o.beforeBin, "before", "", "a second relay binary (say, built from an earlier commit) to measure side by side: phases alternate between the two, and the report gives after/before ratios")
 	fs.IntVar(&o.rounds, "rounds", 0, "rounds of the phases (default 1; 3 with -before)")
@@ -70,6 +79,14 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.IntVar(&o.failEvery, "fail-every", 5, "soak: one upstream call in this many fails")
 	fs.DurationVar(&o.urlscanTimeout, "urlscan-timeout", time.Second, "soak: the relay's URLSCAN_TIMEOUT (timeout faults wait longer)")
 	if err := fs.Parse(args[1:]); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			_, werr := io.Copy(stdout, &msgs)
+			if werr != nil {
+				return options{}, werr
+			}
+			return options{}, errHelp
+		}
+		_, _ = io.Copy(stderr, &msgs)
 		return options{}, usageError{err.Error()}
 	}
 	if fs.NArg() > 0 {

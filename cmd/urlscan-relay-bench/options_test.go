@@ -1,7 +1,10 @@
 package main
 
 import (
+	"bytes"
+	"context"
 	"io"
+	"strings"
 	"testing"
 	"time"
 )
@@ -20,7 +23,7 @@ func TestParseFlagsDefaults(t *testing.T) {
 		{[]string{"-smoke", "-duration", "7s", "-doc-kib", "64"}, 7 * time.Second, smokeRequests, 64},
 	}
 	for _, tt := range tests {
-		o, err := parseFlags(append([]string{"bench"}, tt.args...), io.Discard)
+		o, err := parseFlags(append([]string{"bench"}, tt.args...), io.Discard, io.Discard)
 		if err != nil {
 			t.Errorf("parseFlags(%v): %v", tt.args, err)
 			continue
@@ -31,8 +34,27 @@ func TestParseFlagsDefaults(t *testing.T) {
 		}
 	}
 	for _, bad := range [][]string{{"-clients", "0"}, {"-fail-every", "1"}, {"extra"}, {"-nope"}} {
-		if _, err := parseFlags(append([]string{"bench"}, bad...), io.Discard); err == nil {
+		if _, err := parseFlags(append([]string{"bench"}, bad...), io.Discard, io.Discard); err == nil {
 			t.Errorf("parseFlags(%v) accepted", bad)
 		}
+	}
+}
+
+// TestHelpExitsZero checks that -h prints the usage on stdout and is no
+// failure, while a bad flag still is one, explained on stderr.
+func TestHelpExitsZero(t *testing.T) {
+	for _, arg := range []string{"-h", "-help", "--help"} {
+		var stdout, stderr bytes.Buffer
+		if err := run(context.Background(), []string{"urlscan-relay-bench", arg}, func(string) string { return "" }, &stdout, &stderr); err != nil {
+			t.Errorf("run %s = %v, want nil (exit 0)", arg, err)
+		}
+		if !strings.Contains(stdout.String(), "-smoke") || stderr.Len() != 0 {
+			t.Errorf("run %s: stdout %q, stderr %q; want the usage on stdout only", arg, stdout.String(), stderr.String())
+		}
+	}
+	var stdout, stderr bytes.Buffer
+	err := run(context.Background(), []string{"urlscan-relay-bench", "-nope"}, func(string) string { return "" }, &stdout, &stderr)
+	if err == nil || !strings.Contains(stderr.String(), "-smoke") || stdout.Len() != 0 {
+		t.Errorf("run -nope = %v, stdout %q, stderr %q; want an error and the usage on stderr", err, stdout.String(), stderr.String())
 	}
 }

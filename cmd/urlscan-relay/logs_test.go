@@ -84,7 +84,8 @@ func TestLogLines(t *testing.T) {
 		f.send(t, http.MethodPost, base+"/observe/observables", tok, observables("192.0.2.44"), nil)
 	}
 	f.send(t, http.MethodPost, base+"/observe/observables", f.token, `{"not":"a list"`, nil)
-	f.send(t, http.MethodPost, base+"/health", refused, "", nil)
+	const healthID = "ops-health-1"
+	f.send(t, http.MethodPost, base+"/health", refused, "", map[string]string{"X-Request-ID": healthID})
 	for _, path := range []string{"/healthz", "/readyz", "/metrics"} {
 		f.send(t, http.MethodGet, base+path, "", "", nil)
 	}
@@ -123,6 +124,13 @@ func TestLogLines(t *testing.T) {
 		t.Errorf("no request line with the minted request_id %s", minted)
 	} else if hits, _ := line["cache_hits"].(float64); hits == 0 || line["urlscan_calls"] != float64(0) {
 		t.Errorf("deliberate after observe: cache_hits %v, urlscan_calls %v; want hits and no calls", line["cache_hits"], line["urlscan_calls"])
+	}
+
+	// /health asks urlscan.io once, even when urlscan refuses the key.
+	if line := requestLine(lines, healthID); line == nil {
+		t.Errorf("no request line for /health")
+	} else if line["urlscan_calls"] != float64(1) {
+		t.Errorf("/health urlscan_calls = %v, want 1", line["urlscan_calls"])
 	}
 
 	requests := 0

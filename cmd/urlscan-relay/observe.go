@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 
 	"urlscan-relay/internal/config"
@@ -14,8 +15,9 @@ import (
 
 // observe looks one observable up, as POST /observe/observables would, and
 // prints the CTIM data as indented JSON. The first error an analyst would
-// see in SecureX fails the command with that message.
-func observe(ctx context.Context, getenv func(string) string, typ, value string, stdout io.Writer) error {
+// see in SecureX fails the command with that message; why each call failed
+// (DNS, TLS, a refused connection, an HTTP status) goes to stderr first.
+func observe(ctx context.Context, getenv func(string) string, typ, value string, stdout, stderr io.Writer) error {
 	cfg, err := config.Load(getenv)
 	if err != nil {
 		return err
@@ -46,6 +48,13 @@ func observe(ctx context.Context, getenv func(string) string, typ, value string,
 		return err
 	}
 	if len(errs) > 0 {
+		seen := map[string]bool{}
+		for _, e := range errs {
+			if cause := failureCause(e); cause != "" && !seen[cause] {
+				seen[cause] = true
+				fmt.Fprintln(stderr, "urlscan-relay: urlscan.io call failed:", cause)
+			}
+		}
 		te := tr.From(errs[0])
 		return errors.New(string(te.Code) + ": " + te.Message)
 	}

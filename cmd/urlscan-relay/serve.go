@@ -13,7 +13,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"urlscan-relay/internal/auth"
 	"urlscan-relay/internal/config"
 	"urlscan-relay/internal/server"
 )
@@ -54,14 +53,9 @@ func serve(ctx context.Context, getenv func(string) string, stdout io.Writer) er
 		return err
 	}
 	defer parts.close()
-	verifier, err := auth.New(auth.Options{
-		AllowedHosts: cfg.JWKSHosts,
-		RootCAs:      roots,
-		Registerer:   reg,
-		Logger:       logger,
-	})
+	verifier, err := newVerifier(cfg, roots, reg, logger)
 	if err != nil {
-		return fmt.Errorf("JWKS_HOSTS: %w", err)
+		return err
 	}
 	var draining atomic.Bool
 	handler, err := server.New(server.Deps{

@@ -12,6 +12,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
+	"urlscan-relay/internal/auth"
 	"urlscan-relay/internal/cache"
 	"urlscan-relay/internal/cache/rediscache"
 	"urlscan-relay/internal/config"
@@ -83,6 +84,26 @@ func rootCAs(cfg config.Config) (*x509.CertPool, error) {
 		}
 	}
 	return pool, nil
+}
+
+// newVerifier builds the token verifier of JWKS_HOSTS and
+// CONFIGURATION_TOKEN_KEY.
+func newVerifier(cfg config.Config, roots *x509.CertPool, reg prometheus.Registerer, logger *slog.Logger) (*auth.Verifier, error) {
+	var shared []byte
+	if cfg.ConfigurationTokenKey != "" {
+		shared = []byte(cfg.ConfigurationTokenKey)
+	}
+	v, err := auth.New(auth.Options{
+		AllowedHosts: cfg.JWKSHosts,
+		SharedKey:    shared,
+		RootCAs:      roots,
+		Registerer:   reg,
+		Logger:       logger,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("JWKS_HOSTS or CONFIGURATION_TOKEN_KEY: %w", err)
+	}
+	return v, nil
 }
 
 // newRelay builds the urlscan.io client, its caches (in memory, backed by

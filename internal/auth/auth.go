@@ -1,12 +1,14 @@
 // Package auth turns the bearer token SecureX sends into verified claims
 // (CONTRACT §3): it checks the token's shape, that its jwks_host is one
 // the operator allowed, its RS256 signature against that host's JWKS
-// (cached), its audience and lifetime, and reads the urlscan.io API key
-// and entities limit from it. Every refusal is a *tr.Error carrying the
+// (cached) or, when the operator configured a shared key, its HS256
+// signature against that key, its audience and lifetime, and reads the
+// urlscan.io API key and entities limit from it. Every refusal is a *tr.Error carrying the
 // message SecureX users know; none carries the token or the key.
 package auth
 
 import (
+	"bytes"
 	"context"
 	"crypto/tls"
 	"crypto/x509"
@@ -51,13 +53,23 @@ type Options struct {
 	// Logger receives failed JWKS fetches (host and cause, never a
 	// token); default: discard.
 	Logger *slog.Logger
+	// SharedKey, when set, verifies HS256 tokens
+	// (CONFIGURATION_TOKEN_KEY): at least MinSharedKeyBytes long. Without
+	// it HS256 tokens are refused.
+	SharedKey []byte
 }
+
+// MinSharedKeyBytes is the shortest shared key New accepts: HS256 keys
+// shorter than its 256-bit hash are guessable by brute force (RFC 7518
+// §3.2).
+const MinSharedKeyBytes = 32
 
 // Verifier checks SecureX bearer tokens. It is safe for concurrent use.
 type Verifier struct {
 	allowed  map[string]bool
 	jwks     *jwksCache
 	verified verifiedTokens
+	shared   []byte // nil: HS256 is refused
 	ttl      time.Duration
 	now      func() time.Time
 	metrics  *metrics
@@ -78,6 +90,10 @@ type Claims struct {
 func New(o Options) (*Verifier, error) {
 	if len(o.AllowedHosts) == 0 {
 		return nil, errors.New("auth: no allowed JWKS hosts")
+	}
+	if o.SharedKey != nil && len(o.SharedKey) < MinSharedKeyBytes {
+		// Never the key itself: only how long it is.
+		return nil, fmt.Errorf("auth: shared key is %d bytes, want at least %d", len(o.SharedKey), MinSharedKeyBytes)
 	}
 	allowed := make(map[string]bool, len(o.AllowedHosts))
 	for _, h := range o.AllowedHosts {
@@ -102,6 +118,7 @@ func New(o Options) (*Verifier, error) {
 	}
 	return &Verifier{
 		allowed: allowed,
+		shared:  bytes.Clone(o.SharedKey),
 		ttl:     o.CacheTTL,
 		now:     o.Now,
 		metrics: m,
@@ -165,6 +182,11 @@ func (v *Verifier) verify(ctx context.Context, authorization string, audiences [
 		return nil, authFailure(reasonHeader, msgHeaderMissing)
 	}
 	words := strings.Fields(authorization)
+	if len(words) == 0 || len(words) == 1 && strings.EqualFold(words[0], "bearer") {
+		// "Bearer " with nothing after it is what a client sends when the
+		// variable meant to hold the token is empty.
+		return nil, authFailure(reasonHeader, msgHeaderMissing)
+	}
 	if len(words) != 2 || !strings.EqualFold(words[0], "bearer") {
 		return nil, authFailure(reasonHeader, msgWrongType)
 	}
@@ -177,6 +199,12 @@ func (v *Verifier) verify(ctx context.Context, authorization string, audiences [
 	tok, ok := decodeCompact(token)
 	if !ok {
 		return nil, authFailure(reasonStructure, msgWrongJWT)
+	}
+	// The header's alg only picks the path; each path verifies with its
+	// own key and that key's one algorithm, so an HS256 token never meets
+	// an RSA key and an RS256 token never meets the shared key.
+	if alg, _ := stringField(tok.header, "alg"); alg == string(jose.HS256) && v.shared != nil {
+		return v.verifyShared(token, audiences)
 	}
 	rawHost, ok := stringField(tok.payload, "jwks_host")
 	if !ok {

@@ -55,6 +55,10 @@ func knownMessages() map[string]bool {
 	return m
 }
 
+// fuzzSharedKey is the verifier's HS256 key, so that the fuzzer reaches
+// the shared-key path too.
+const fuzzSharedKey = "fuzz-shared-key-of-thirty-two-bytes!"
+
 func FuzzVerify(f *testing.F) {
 	iss, err := authtest.NewIssuer()
 	if err != nil {
@@ -63,7 +67,7 @@ func FuzzVerify(f *testing.F) {
 	defer iss.Close()
 	const allowed = "visibility.amp.cisco.com"
 	rt := &recordingTransport{jwks: iss.JWKS()}
-	v, err := New(Options{AllowedHosts: []string{allowed}, HTTPClient: &http.Client{Transport: rt}})
+	v, err := New(Options{AllowedHosts: []string{allowed}, HTTPClient: &http.Client{Transport: rt}, SharedKey: []byte(fuzzSharedKey)})
 	if err != nil {
 		f.Fatal(err)
 	}
@@ -77,6 +81,7 @@ func FuzzVerify(f *testing.F) {
 		{"", "visibility.amp.cisco.com\r\n", "test-kid\x00", "PS256"},
 		{"Basic dXNlcjpwYXNz", "%76isibility.amp.cisco.com", strings.Repeat("k", 300), "junk"},
 		{"Bearer eyJhbGciOiJSUzI1NiJ9.eyJqd2tzX2hvc3QiOjF9.", "[::1]", "test-kid", "RS256"},
+		{"Bearer " + authtest.SharedToken([]byte(fuzzSharedKey), goodClaims()), "", "", "HS256"},
 	} {
 		f.Add(seed.auth, seed.host, seed.kid, seed.alg)
 	}

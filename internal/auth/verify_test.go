@@ -65,8 +65,11 @@ func TestVerifySteps(t *testing.T) {
 	}{
 		// 1. The header.
 		{name: "missing header", auth: "", msg: msgHeaderMissing},
-		{name: "only a scheme", auth: "Bearer", msg: msgWrongType},
-		{name: "blank header", auth: "   ", msg: msgWrongType},
+		{name: "only a scheme", auth: "Bearer", msg: msgHeaderMissing},
+		{name: "scheme and blanks", auth: "Bearer   ", msg: msgHeaderMissing},
+		{name: "lower-case scheme only", auth: "bearer", msg: msgHeaderMissing},
+		{name: "blank header", auth: "   ", msg: msgHeaderMissing},
+		{name: "another scheme only", auth: "Basic", msg: msgWrongType},
 		{name: "basic scheme", auth: "Basic " + valid, msg: msgWrongType},
 		{name: "three words", auth: "Bearer " + valid + " extra", msg: msgWrongType},
 		{name: "token without scheme", auth: valid, msg: msgWrongType},

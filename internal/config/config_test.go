@@ -46,26 +46,27 @@ func TestLoadDefaults(t *testing.T) {
 
 func TestLoadValues(t *testing.T) {
 	got, err := Load(env(map[string]string{
-		"PORT":                "8080",
-		"URLSCAN_API_URL":     "http://127.0.0.1:1234/api/v1/",
-		"URLSCAN_UI_URL":      "https://ui.example/",
-		"JWKS_HOSTS":          " Visibility.AMP.cisco.com. , 127.0.0.1:8443 ",
-		"RELAY_AUDIENCE":      "https://relay.example.com/,https://other.example",
-		"TRUST_PROXY_HEADERS": "true",
-		"SCAN_VISIBILITIES":   "Public,private,public",
-		"ENTITIES_LIMIT_MAX":  "50",
-		"MAX_BODY_BYTES":      "2048",
-		"MAX_OBSERVABLES":     "7",
-		"REQUEST_TIMEOUT":     "30",
-		"URLSCAN_TIMEOUT":     "1500ms",
-		"LOG_LEVEL":           "DEBUG",
-		"LOG_FORMAT":          "text",
-		"CACHE_MAX_MB":        "0",
-		"SEARCH_CACHE_TTL":    "0",
-		"RESULT_CACHE_TTL":    "1h",
-		"REDIS_URL":           "redis://127.0.0.1:6379/0",
-		"SHUTDOWN_DELAY":      "0",
-		"SHUTDOWN_TIMEOUT":    "2s",
+		"PORT":                    "8080",
+		"URLSCAN_API_URL":         "http://127.0.0.1:1234/api/v1/",
+		"URLSCAN_UI_URL":          "https://ui.example/",
+		"JWKS_HOSTS":              " Visibility.AMP.cisco.com. , 127.0.0.1:8443 ",
+		"RELAY_AUDIENCE":          "https://relay.example.com/,https://other.example",
+		"TRUST_PROXY_HEADERS":     "true",
+		"SCAN_VISIBILITIES":       "Public,private,public",
+		"ENTITIES_LIMIT_MAX":      "50",
+		"MAX_BODY_BYTES":          "2048",
+		"MAX_OBSERVABLES":         "7",
+		"REQUEST_TIMEOUT":         "30",
+		"URLSCAN_TIMEOUT":         "1500ms",
+		"LOG_LEVEL":               "DEBUG",
+		"LOG_FORMAT":              "text",
+		"CACHE_MAX_MB":            "0",
+		"SEARCH_CACHE_TTL":        "0",
+		"RESULT_CACHE_TTL":        "1h",
+		"REDIS_URL":               "redis://127.0.0.1:6379/0",
+		"SHUTDOWN_DELAY":          "0",
+		"SHUTDOWN_TIMEOUT":        "2s",
+		"CONFIGURATION_TOKEN_KEY": " a key of thirty-two bytes or more ",
 	}))
 	if err != nil {
 		t.Fatalf("Load error: %v", err)
@@ -94,6 +95,7 @@ func TestLoadValues(t *testing.T) {
 		{"RedisURL", got.RedisURL, "redis://127.0.0.1:6379/0"},
 		{"ShutdownDelay", got.ShutdownDelay, time.Duration(0)},
 		{"ShutdownTimeout", got.ShutdownTimeout, 2 * time.Second},
+		{"ConfigurationTokenKey", got.ConfigurationTokenKey, " a key of thirty-two bytes or more "},
 	}
 	for _, c := range checks {
 		if c.got != c.want {
@@ -134,6 +136,9 @@ func TestLoadRejects(t *testing.T) {
 		{"SHUTDOWN_DELAY", "-1s"},
 		{"SHUTDOWN_DELAY", "2h"},
 		{"SHUTDOWN_TIMEOUT", "forever"},
+		{"CONFIGURATION_TOKEN_KEY", "hunter2"},
+		{"CONFIGURATION_TOKEN_KEY", "hunter2-and-24-more-bytes-is-31"},
+		{"CONFIGURATION_TOKEN_KEY", "   "},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name+"="+tt.value, func(t *testing.T) {

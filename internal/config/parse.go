@@ -37,6 +37,24 @@ func (p *parser) str(name string, dst *string) {
 	}
 }
 
+// sharedKey reads a secret key exactly as set (the bytes must match what
+// the module type holds, spaces included) and refuses one shorter than
+// minBytes. The error tells the length, never the key.
+func (p *parser) sharedKey(name string, dst *string, minBytes int) {
+	if p.err != nil {
+		return
+	}
+	v := p.getenv(name)
+	if v == "" {
+		return
+	}
+	if len(v) < minBytes {
+		p.fail(name, "is %d bytes long; an HS256 key needs at least %d", len(v), minBytes)
+		return
+	}
+	*dst = v
+}
+
 func (p *parser) integer(name string, dst *int, lo, hi int) {
 	v, ok := p.value(name)
 	if !ok {

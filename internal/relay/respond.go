@@ -34,7 +34,7 @@ func (s *Service) Respond(obs []ctim.Observable) []ctim.Action {
 			actions = append(actions, ctim.Action{
 				ID:          actionPrefix + v,
 				Title:       "Scan with urlscan.io (" + v + ")",
-				Description: "Submit this " + o.Type + " to urlscan.io for a " + v + " scan",
+				Description: "Submit this " + o.Type + " to urlscan.io for " + article(v) + " " + v + " scan",
 				Categories:  []string{"urlscan.io", "Scan"},
 				QueryParams: map[string]string{
 					"observable_value": o.Value,
@@ -45,6 +45,15 @@ func (s *Service) Respond(obs []ctim.Observable) []ctim.Action {
 		}
 	}
 	return actions
+}
+
+// article is "an" before a visibility that starts with a vowel sound
+// ("an unlisted scan"), else "a".
+func article(word string) string {
+	if word != "" && strings.ContainsRune("aeiou", rune(word[0])) {
+		return "an"
+	}
+	return "a"
 }
 
 // Trigger is a scan action the analyst picked, as SecureX sends it back.

@@ -39,6 +39,18 @@ func TestRespond(t *testing.T) {
 	if got := s.Respond([]ctim.Observable{{Type: "ip", Value: "192.0.2.1"}}); got == nil || len(got) != 0 {
 		t.Errorf("Respond(ip) = %#v, want an empty, non-nil list", got)
 	}
+	all := New(newFake(), Config{Visibilities: []string{"private", "unlisted", "public"}})
+	var descs []string
+	for _, a := range all.Respond([]ctim.Observable{{Type: "domain", Value: "d.example"}}) {
+		descs = append(descs, a.Description)
+	}
+	if want := []string{
+		"Submit this domain to urlscan.io for a private scan",
+		"Submit this domain to urlscan.io for an unlisted scan",
+		"Submit this domain to urlscan.io for a public scan",
+	}; !slices.Equal(descs, want) {
+		t.Errorf("descriptions = %q, want %q", descs, want)
+	}
 }
 
 func TestTrigger(t *testing.T) {
