@@ -17,6 +17,7 @@ func (v *Verifier) verifyShared(token string, audiences []string) (*Claims, *fai
 	if !ok {
 		return nil, authFailure(reasonPayload, msgWrongPayload)
 	}
-	v.verified.put(token, claims, v.now().Add(v.ttl))
+	now := v.now()
+	v.verified.put(token, claims, now, now.Add(v.ttl))
 	return v.grant(claims, audiences)
 }
