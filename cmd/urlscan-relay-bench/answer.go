@@ -13,7 +13,7 @@ import (
 	"urlscan-relay/internal/tr"
 )
 
-// answer is the envelope of every relay answer (CONTRACT §1, §2).
+// answer is the envelope of every relay answer (PROTOCOL.md §1, §2).
 type answer struct {
 	Data   json.RawMessage `json:"data"`
 	Errors []trError       `json:"errors"`
@@ -25,7 +25,7 @@ type trError struct {
 	Message string `json:"message"`
 }
 
-// knownCode reports whether c is one of the codes of CONTRACT §2 and §3.
+// knownCode reports whether c is one of the codes of PROTOCOL.md §2 and §3.
 func knownCode(c string) bool {
 	switch tr.Code(c) {
 	case tr.InvalidArgument, tr.PermissionDenied, tr.NotFound, tr.TooManyRequests,

@@ -23,8 +23,8 @@ type faultKind struct {
 	fault urlscantest.Fault
 }
 
-// soakFaults are the failures the soak cycles through (issue 5). timeout
-// is the relay's URLSCAN_TIMEOUT: the slow answer outlasts it. There are
+// soakFaults are the failures the soak cycles through (PROTOCOL.md §2,
+// §6). timeout is the relay's URLSCAN_TIMEOUT: the slow answer outlasts it. There are
 // three 429s: a spent quota (the relay holds the key back until the reset),
 // a Retry-After (the relay waits and retries once) and a bare one. The
 // spent quota resets after 0.05 s, as in the fake's own failure cycle:

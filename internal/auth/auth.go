@@ -1,5 +1,5 @@
 // Package auth turns the bearer token SecureX sends into verified claims
-// (CONTRACT §3): it checks the token's shape, that its jwks_host is one
+// (PROTOCOL.md §3): it checks the token's shape, that its jwks_host is one
 // the operator allowed, its RS256 signature against that host's JWKS
 // (cached) or, when the operator configured a shared key, its HS256
 // signature against that key, its audience and lifetime, and reads the
@@ -164,7 +164,7 @@ func jwksClient(o Options) *http.Client {
 func refuseRedirect(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 
 // Verify checks the Authorization header value of a request against
-// CONTRACT §3, step by step, and returns the claims of a good token. The
+// PROTOCOL.md §3, step by step, and returns the claims of a good token. The
 // token's aud must be one of audiences. Errors are *tr.Error.
 func (v *Verifier) Verify(ctx context.Context, authorization string, audiences []string) (*Claims, error) {
 	c, f := v.verify(ctx, authorization, audiences)

@@ -2,7 +2,7 @@ package auth
 
 import "urlscan-relay/internal/tr"
 
-// The messages of CONTRACT §3, which SecureX users know; each follows
+// The messages of PROTOCOL.md §3, which SecureX users know; each follows
 // "Authorization failed: ".
 const (
 	msgHeaderMissing = "Authorization header is missing"

@@ -1,5 +1,5 @@
 // Package config loads the relay's configuration from the environment
-// (CONTRACT §7) once, at start-up, through an injected getenv, and refuses
+// (PROTOCOL.md §7) once, at start-up, through an injected getenv, and refuses
 // bad values with a message naming the variable.
 package config
 

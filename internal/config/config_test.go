@@ -18,7 +18,7 @@ func TestLoadDefaults(t *testing.T) {
 	}
 	want := Default()
 	if got.Port != 9090 || got.URLScanAPIURL != "https://urlscan.io/api/v1" || got.URLScanUIURL != "https://urlscan.io" {
-		t.Errorf("Load(empty) = %+v, want the CONTRACT §7 defaults", got)
+		t.Errorf("Load(empty) = %+v, want the defaults of README's configuration table", got)
 	}
 	if !slices.Equal(got.JWKSHosts, want.JWKSHosts) || len(got.JWKSHosts) != 3 {
 		t.Errorf("JWKSHosts = %v, want %v", got.JWKSHosts, want.JWKSHosts)

@@ -9,7 +9,7 @@ import (
 )
 
 // DefaultLimit is the number of sightings and judgements per observable
-// when the caller asks for no positive limit (CONTRACT §3, step 8).
+// when the caller asks for no positive limit (PROTOCOL.md §3, step 8).
 const DefaultLimit = 100
 
 // Observe looks obs up on urlscan.io and maps what it finds onto CTIM: a

@@ -1,6 +1,6 @@
 // Package relay answers Threat Response's observe, deliberate, refer and
 // respond questions from urlscan.io: it fans the lookups out to urlscan.io
-// and maps what comes back onto CTIM entities (CONTRACT §4 and §5).
+// and maps what comes back onto CTIM entities (PROTOCOL.md §4 and §5).
 package relay
 
 import (

@@ -23,7 +23,7 @@ type envelope struct {
 // writeTR writes the Threat Response envelope: the data gathered and the
 // errors met, each identical error once. It is the one place where errors
 // become wire text. With errors, empty data is left out; without errors,
-// data is always present. Every TR answer is HTTP 200 (CONTRACT §1).
+// data is always present. Every TR answer is HTTP 200 (PROTOCOL.md §1).
 func writeTR(w http.ResponseWriter, r *http.Request, data any, errs []error) {
 	env := envelope{Data: data}
 	seen := make(map[tr.Error]bool, len(errs))

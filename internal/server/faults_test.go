@@ -13,7 +13,7 @@ import (
 
 // The fault matrix: every failure the fake urlscan.io can inject, on every
 // endpoint the relay calls, through every route that calls it. Each answer
-// must carry the CONTRACT §2 error, keep the data of the observable that did
+// must carry the PROTOCOL.md §2 error, keep the data of the observable that did
 // not fail, come within REQUEST_TIMEOUT, and leak neither the API key nor
 // the token anywhere; TestMain then checks that no goroutine outlived it.
 

@@ -17,7 +17,7 @@ type lookupRequest struct {
 	limit  int
 }
 
-// lookup runs the checks of CONTRACT §3 in order for the observable routes:
+// lookup runs the checks of PROTOCOL.md §3 in order for the observable routes:
 // the body's shape, then (only when an observable is supported) the token.
 // When it returns false it has already answered: with empty (data for a
 // request with nothing to look up) or with an error.

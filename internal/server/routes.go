@@ -6,7 +6,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 )
 
-// routes lists every endpoint of the relay (CONTRACT §1) in one place.
+// routes lists every endpoint of the relay (PROTOCOL.md §1) in one place.
 func (s *server) routes(rt *router) {
 	rt.handle(http.MethodPost, "/health", s.handleHealth())
 	rt.handle(http.MethodPost, "/observe/observables", s.handleObserve())

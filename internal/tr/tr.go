@@ -11,7 +11,7 @@ import (
 // Code is a Threat Response error code, as SecureX displays it.
 type Code string
 
-// The codes the relay answers with (CONTRACT §2 and §3).
+// The codes the relay answers with (PROTOCOL.md §2 and §3).
 const (
 	InvalidArgument    Code = "invalid argument"
 	PermissionDenied   Code = "permission denied"

@@ -219,7 +219,7 @@ type outcome struct {
 	action string // the rate-limit action the answer named
 }
 
-// do makes the call r with apiKey, applying the retry rules of CONTRACT §6,
+// do makes the call r with apiKey, applying the retry rules of PROTOCOL.md §6,
 // and hands a 2xx answer's whole body to decode. The body is only valid
 // during decode.
 func (c *Client) do(ctx context.Context, apiKey string, r request, decode func([]byte) error) error {

@@ -92,7 +92,7 @@ var (
 )
 
 // statusError turns an urlscan answer with a non-2xx status into an *Error,
-// per CONTRACT §2. body is the start of the answer's body (a few KiB).
+// per PROTOCOL.md §2. body is the start of the answer's body (a few KiB).
 func statusError(endpoint string, status int, body []byte, wait time.Duration, apiKey string) *Error {
 	e := &Error{Endpoint: endpoint, Status: status}
 	switch {

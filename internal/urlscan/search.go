@@ -44,7 +44,7 @@ func (c *Client) Check(ctx context.Context, apiKey string) error {
 	return err
 }
 
-// SearchQuery returns the urlscan query for an observable (CONTRACT §4):
+// SearchQuery returns the urlscan query for an observable (PROTOCOL.md §4):
 // page.ip for ip and ipv6, page.domain for domain and hostname, page.url for
 // url, hash for sha256, the value quoted with `"` and `\` escaped. Types are
 // matched case-insensitively; an unsupported type or an empty value is an

@@ -1,6 +1,6 @@
 // Package urlscan is the relay's client for the urlscan.io API: search,
 // result documents and scan submissions, with typed errors, the retry rules
-// and rate-limit awareness of CONTRACT §6.
+// and rate-limit awareness of PROTOCOL.md §6.
 package urlscan
 
 import (
