@@ -1,6 +1,7 @@
 package main
 
 import (
+	"io"
 	"slices"
 	"testing"
 	"time"
@@ -15,7 +16,7 @@ func TestStandardPhases(t *testing.T) {
 		{[]string{"-smoke"}, []string{"cold-1", "cold-8", "warm-8", "cold-32", "deleted-8"}},
 		{[]string{"-clients", "64"}, []string{"cold-1", "cold-64", "warm-64", "cold-256", "deleted-64"}},
 	} {
-		o, err := parseFlags(append([]string{"bench"}, tt.args...), nil)
+		o, err := parseFlags(append([]string{"bench"}, tt.args...), io.Discard, io.Discard)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -32,7 +33,7 @@ func TestStandardPhases(t *testing.T) {
 // TestCompareRatiosAndBar holds the side-by-side arithmetic: medians over
 // rounds, after ÷ before, and the bar judged on the after binary.
 func TestCompareRatiosAndBar(t *testing.T) {
-	o, err := parseFlags([]string{"bench"}, nil)
+	o, err := parseFlags([]string{"bench"}, io.Discard, io.Discard)
 	if err != nil {
 		t.Fatal(err)
 	}
