@@ -14,7 +14,6 @@ import (
 
 	"github.com/maypok86/otter/v2"
 	"github.com/prometheus/client_golang/prometheus"
-	"golang.org/x/sync/singleflight"
 )
 
 // Defaults for the zero values of Options.
@@ -53,8 +52,8 @@ type Options[V any] struct {
 	// RemoteCooloff is how long the remote is skipped after it failed; 0
 	// means DefaultRemoteCooloff.
 	RemoteCooloff time.Duration
-	// LoadTimeout bounds a load, which runs detached from its callers'
-	// cancellation; 0 means DefaultLoadTimeout.
+	// LoadTimeout bounds a load, which outlives any one caller but not all
+	// of them (see Get); 0 means DefaultLoadTimeout.
 	LoadTimeout time.Duration
 	// Registerer receives the cache_* metrics; nil registers none.
 	Registerer prometheus.Registerer
@@ -75,7 +74,7 @@ type Cache[V any] struct {
 	weigh       func(string, V) int
 	mem         *otter.Cache[string, entry[V]] // nil when TTL is 0
 	remote      *remoteTier[V]                 // nil without a Remote or when TTL is 0
-	flights     singleflight.Group
+	flights     flights[V]
 	loadTimeout time.Duration
 	now         func() time.Time
 	log         *slog.Logger
@@ -195,12 +194,14 @@ func orDefault(d, def time.Duration) time.Duration {
 // tenants; it must determine key, since callers that share a flight share
 // its value.
 //
-// The load runs on singleflight's goroutine with context.WithoutCancel of the
-// first caller's ctx (its values, not its cancellation) bounded by
-// LoadTimeout, because its result belongs to every waiter: one impatient
-// caller must not fail the others. Each caller waits on its own ctx instead
-// and returns ctx.Err() when that ends first; the load then still completes
-// (within LoadTimeout) and fills the cache, so no goroutine outlives it.
+// The load runs on a goroutine of its own, with the first caller's values
+// and deadline (bounded by LoadTimeout) but not its cancellation, because
+// its result belongs to every waiter: one impatient caller must not fail
+// the others. Each caller waits on its own ctx and returns ctx.Err() when
+// that ends first; when the last waiter has left, the load's context is
+// cancelled, so work nobody waits for stops at once instead of running on
+// to fill the cache. A caller whose flight ran out of its first caller's
+// deadline while the caller still has time starts a load of its own.
 func (c *Cache[V]) Get(ctx context.Context, key, flightKey string, load func(ctx context.Context) (V, error)) (v V, hit bool, err error) {
 	if c.mem != nil {
 		if e, ok := c.mem.GetIfPresent(key); ok {
@@ -208,26 +209,31 @@ func (c *Cache[V]) Get(ctx context.Context, key, flightKey string, load func(ctx
 			return e.v, true, nil
 		}
 	}
-	if err := ctx.Err(); err != nil {
-		return v, false, err
-	}
 	if flightKey == "" {
 		flightKey = key
 	}
-	ch := c.flights.DoChan(flightKey, func() (any, error) {
-		return c.fill(context.WithoutCancel(ctx), key, load)
-	})
-	select {
-	case r := <-ch:
-		if r.Err != nil {
-			c.m.record(tierLoad)
-			return v, false, r.Err
+	for {
+		if err := ctx.Err(); err != nil {
+			return v, false, err
 		}
-		f := r.Val.(filled[V])
-		c.m.record(f.tier)
-		return f.v, f.tier != tierLoad, nil
-	case <-ctx.Done():
-		return v, false, ctx.Err()
+		fl := c.flights.join(ctx, flightKey, c.loadTimeout, func(lctx context.Context) (filled[V], error) {
+			return c.fill(lctx, key, load)
+		})
+		select {
+		case <-fl.done:
+		case <-ctx.Done():
+			c.flights.leave(flightKey, fl)
+			return v, false, ctx.Err()
+		}
+		if fl.err != nil {
+			if fl.outlived(ctx) {
+				continue
+			}
+			c.m.record(tierLoad)
+			return v, false, fl.err
+		}
+		c.m.record(fl.f.tier)
+		return fl.f.v, fl.f.tier != tierLoad, nil
 	}
 }
 
@@ -248,8 +254,6 @@ func (c *Cache[V]) Peek(key string) (V, bool) {
 // fill runs once per flight: memory again (a flight that just ended may have
 // filled it), then the remote tier, then load.
 func (c *Cache[V]) fill(ctx context.Context, key string, load func(context.Context) (V, error)) (f filled[V], err error) {
-	ctx, cancel := context.WithTimeout(ctx, c.loadTimeout)
-	defer cancel()
 	if c.mem != nil {
 		if e, ok := c.mem.GetIfPresent(key); ok {
 			return filled[V]{e.v, tierMemory}, nil
@@ -271,8 +275,8 @@ func (c *Cache[V]) fill(ctx context.Context, key string, load func(context.Conte
 	return filled[V]{v, tierLoad}, nil
 }
 
-// guardedLoad turns a panic into an error: singleflight would re-panic it on
-// a goroutine of its own, where nothing can recover and the process dies.
+// guardedLoad turns a panic into an error: on the flight's goroutine
+// nothing could recover it and the process would die.
 func (c *Cache[V]) guardedLoad(ctx context.Context, load func(context.Context) (V, error)) (v V, err error) {
 	defer func() {
 		if p := recover(); p != nil {

@@ -156,3 +156,101 @@ func TestLoadKeepsFirstCallerValues(t *testing.T) {
 		t.Errorf("load saw ctx value %v, want %q (request-scoped values must reach the load)", seen, "req-1")
 	}
 }
+
+func TestLoadStopsWhenEveryWaiterLeft(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		c := newStringCache(t, Options[string]{TTL: time.Minute})
+		defer c.Close()
+		g := &gatedLoader{release: make(chan struct{})} // never released
+		loadEnded := make(chan error, 1)
+		load := func(ctx context.Context) (string, error) {
+			v, err := g.load(ctx)
+			loadEnded <- err
+			return v, err
+		}
+		var cancels []context.CancelFunc
+		var wg sync.WaitGroup
+		for range 3 {
+			ctx, cancel := context.WithCancel(context.Background())
+			cancels = append(cancels, cancel)
+			wg.Go(func() { c.Get(ctx, "k", "", load) })
+		}
+		synctest.Wait()
+		cancels[0]()
+		cancels[1]()
+		synctest.Wait()
+		select {
+		case err := <-loadEnded:
+			t.Fatalf("load ended (%v) while a waiter was still there", err)
+		default:
+		}
+		cancels[2]()
+		wg.Wait()
+		synctest.Wait()
+		select {
+		case err := <-loadEnded:
+			if !errors.Is(err, context.Canceled) {
+				t.Errorf("load ended with %v, want context.Canceled", err)
+			}
+		default:
+			t.Fatal("load still running after every waiter left")
+		}
+		// A new caller starts a fresh load rather than joining the dead one.
+		close(g.release)
+		if v, _, err := c.Get(context.Background(), "k", "", g.load); err != nil || v != "v" {
+			t.Errorf("Get after abandonment = %q, %v; want a fresh load", v, err)
+		}
+		if got := g.calls.Load(); got != 2 {
+			t.Errorf("loads = %d, want 2", got)
+		}
+	})
+}
+
+func TestLoadCarriesFirstCallerDeadline(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		c := newStringCache(t, Options[string]{TTL: time.Minute, LoadTimeout: time.Minute})
+		defer c.Close()
+		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+		defer cancel()
+		var got time.Time
+		c.Get(ctx, "k", "", func(ctx context.Context) (string, error) {
+			got, _ = ctx.Deadline()
+			return "v", nil
+		})
+		if want, _ := ctx.Deadline(); !got.Equal(want) {
+			t.Errorf("load deadline = %v, want the caller's %v", got, want)
+		}
+	})
+}
+
+func TestLaterCallerOutlivesShortFlight(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		c := newStringCache(t, Options[string]{TTL: time.Minute, LoadTimeout: time.Minute})
+		defer c.Close()
+		var calls atomic.Int64
+		load := func(ctx context.Context) (string, error) {
+			calls.Add(1)
+			select {
+			case <-time.After(2 * time.Second):
+				return "v", nil
+			case <-ctx.Done():
+				return "", ctx.Err()
+			}
+		}
+		short, cancelShort := context.WithTimeout(context.Background(), time.Second)
+		defer cancelShort()
+		shortErr := make(chan error, 1)
+		go func() { _, _, err := c.Get(short, "k", "", load); shortErr <- err }()
+		synctest.Wait()
+		v, _, err := c.Get(context.Background(), "k", "", load)
+		if err != nil || v != "v" {
+			t.Errorf("patient caller = %q, %v; want %q from a load of its own", v, err, "v")
+		}
+		if err := <-shortErr; !errors.Is(err, context.DeadlineExceeded) {
+			t.Errorf("short caller err = %v, want context.DeadlineExceeded", err)
+		}
+		if got := calls.Load(); got != 2 {
+			t.Errorf("loads = %d, want 2", got)
+		}
+	})
+}

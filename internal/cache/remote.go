@@ -40,11 +40,14 @@ func (t *remoteTier[V]) get(ctx context.Context, key string) (v V, expiresAt int
 	if t == nil || !t.usable() {
 		return v, 0, false
 	}
-	ctx, cancel := context.WithTimeout(ctx, t.timeout)
+	rctx, cancel := context.WithTimeout(ctx, t.timeout)
 	defer cancel()
-	b, found, err := t.r.Get(ctx, key)
+	b, found, err := t.r.Get(rctx, key)
 	if err != nil {
-		t.failed("get", err, true)
+		// A load abandoned by its callers is no sign of a failing remote.
+		if ctx.Err() == nil {
+			t.failed("get", err, true)
+		}
 		return v, 0, false
 	}
 	if !found {
@@ -83,7 +86,9 @@ func (t *remoteTier[V]) set(ctx context.Context, key string, v V, expiresAt time
 		t.failed("encode", err, false)
 		return
 	}
-	ctx, cancel := context.WithTimeout(ctx, t.timeout)
+	// The value is already paid for: store it even when every caller has
+	// left meanwhile, within the remote's own timeout.
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), t.timeout)
 	defer cancel()
 	if err := t.r.Set(ctx, key, seal(payload, expiresAt.UnixMilli()), ttl); err != nil {
 		t.failed("set", err, true)

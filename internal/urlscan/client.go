@@ -33,6 +33,7 @@ const (
 const (
 	defaultTimeout           = 10 * time.Second
 	defaultPerKeyConcurrency = 32
+	defaultPerKeyQueue       = 4096
 	defaultMaxDocumentBytes  = 32 << 20
 	defaultUserAgent         = "urlscan-relay"
 
@@ -45,9 +46,11 @@ const (
 	// maxRateLimitWait is the longest 429 wait sat out before the one retry,
 	// even when the caller's deadline would allow more.
 	maxRateLimitWait = 10 * time.Second
-	// retryMargin is the time a retry must leave for its own round trip
-	// before the caller's deadline.
-	retryMargin = 100 * time.Millisecond
+	// minCallBudget is the least time before the caller's deadline that a
+	// call (a first attempt or a retry) must have left to be sent at all:
+	// less is not enough for an answer to come back, and a call sent only
+	// to be abandoned still spends the key's quota.
+	minCallBudget = 250 * time.Millisecond
 
 	// maxPooledBuffer keeps unusually large bodies' buffers out of the pool,
 	// so one huge document does not pin its memory for good.
@@ -63,6 +66,7 @@ type Options struct {
 	RootCAs   *x509.CertPool    // TLS trust of the default transport; nil means the system's
 
 	PerKeyConcurrency int   // calls in flight per API key (default 32)
+	PerKeyQueue       int   // calls waiting for one of those, past which a call fails at once (default 4096)
 	MaxDocumentBytes  int64 // largest answer body read (default 32 MiB)
 
 	Limits     LimitStore            // where rate-limit blocks are kept (default: in memory)
@@ -139,7 +143,11 @@ func New(o Options) (*Client, error) {
 	if perKey <= 0 {
 		perKey = defaultPerKeyConcurrency
 	}
-	c.slots = newKeySlots(perKey)
+	queue := o.PerKeyQueue
+	if queue <= 0 {
+		queue = defaultPerKeyQueue
+	}
+	c.slots = newKeySlots(perKey, queue)
 	if c.metrics, err = newMetrics(o.Registerer); err != nil {
 		return nil, fmt.Errorf("urlscan: registering metrics: %w", err)
 	}
@@ -310,20 +318,27 @@ func (c *Client) retryable(ctx context.Context, r request, out outcome, attempt 
 	return wait, reason, true
 }
 
-// fits reports whether waiting d still leaves a retry time to answer
-// before ctx's deadline.
+// fits reports whether waiting d still leaves a call minCallBudget to
+// answer in before ctx's deadline.
 func fits(ctx context.Context, d time.Duration) bool {
 	deadline, ok := ctx.Deadline()
-	return !ok || time.Until(deadline) > d+retryMargin
+	return !ok || time.Until(deadline) > d+minCallBudget
 }
 
 // attempt makes one HTTP request for r.
 func (c *Client) attempt(ctx context.Context, apiKey, keyID string, r request, decode func(io.Reader) error) outcome {
+	if !fits(ctx, 0) {
+		return outcome{err: transportError(r.endpoint, errNoBudget), cause: errNoBudget}
+	}
 	release, err := c.slots.acquire(ctx, keyID)
 	if err != nil {
 		return outcome{err: transportError(r.endpoint, err), cause: err}
 	}
 	defer release()
+	// Checked again: the wait for a slot may have taken what was left.
+	if !fits(ctx, 0) {
+		return outcome{err: transportError(r.endpoint, errNoBudget), cause: errNoBudget}
+	}
 
 	callCtx, cancel := context.WithTimeout(ctx, c.timeout)
 	defer cancel()

@@ -5,6 +5,7 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"errors"
+	"fmt"
 	"net"
 	"net/http"
 	"net/url"
@@ -78,6 +79,7 @@ const (
 	msgUnreadable  = "urlscan answer is not valid JSON"
 	msgNotAnObject = "urlscan answer is not a JSON object"
 	msgTLSPrefix   = "Unable to verify SSL certificate: "
+	msgQueueFull   = "Too many urlscan.io calls of this API key are waiting. Please, try again later."
 )
 
 // Redirects are followed only within urlscan's own host (the API-Key header
@@ -89,6 +91,10 @@ var (
 	errInvalidKey    = errors.New("API key cannot be sent as a header")
 	errInvalidScanID = errors.New("invalid scan id")
 	errHeldBack      = errors.New("held back: the rate limit of this key is spent")
+	errQueueFull     = errors.New("too many calls of this key waiting")
+	// errNoBudget is a context.DeadlineExceeded: the call was not sent
+	// because its caller's deadline was too close.
+	errNoBudget = fmt.Errorf("not sent, too little time left before the deadline: %w", context.DeadlineExceeded)
 )
 
 // statusError turns an urlscan answer with a non-2xx status into an *Error,
@@ -171,6 +177,8 @@ func transportError(endpoint string, err error) *Error {
 	switch {
 	case errors.Is(err, errTooLarge):
 		e.TR = tr.New(tr.Unknown, msgTooLarge)
+	case errors.Is(err, errQueueFull):
+		e.TR = tr.New(tr.TooManyRequests, msgQueueFull)
 	case errors.Is(err, errRedirectLoop) || errors.Is(err, errRedirectAway):
 		e.TR = tr.New(tr.Unknown, msgRedirect)
 	case errors.As(err, &verr):

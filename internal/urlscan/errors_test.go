@@ -139,7 +139,7 @@ func TestCallerDeadline(t *testing.T) {
 	srv := newServer(t, urlscantest.Options{})
 	srv.Inject(urlscantest.Fault{Endpoint: "search", Delay: time.Second})
 	c := newClient(t, srv.URL, nil)
-	ctx, cancel := context.WithTimeout(t.Context(), 50*time.Millisecond)
+	ctx, cancel := context.WithTimeout(t.Context(), minCallBudget+250*time.Millisecond)
 	defer cancel()
 	err := callEndpoint(ctx, c, "search", testKey)
 	if got := tr.From(err); got.Code != tr.ServiceUnavailable {

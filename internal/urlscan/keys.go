@@ -50,32 +50,40 @@ func ValidScanID(id string) bool {
 }
 
 // keySlots bounds the calls in flight for each API key, so that one tenant's
-// burst cannot take every connection. An entry lives only while calls for
-// its key are running or waiting, so the map does not grow with the number
-// of keys ever seen.
+// burst cannot take every connection, and the calls waiting for one of
+// them, so that a flood of requests (or of abandoned ones) cannot pile up
+// goroutines without end: a call past the queue fails at once. An entry
+// lives only while calls for its key are running or waiting, so the map
+// does not grow with the number of keys ever seen.
 type keySlots struct {
-	size int
-	mu   sync.Mutex
-	keys map[string]*keySlot
+	size  int // calls in flight per key
+	queue int // calls waiting per key
+	mu    sync.Mutex
+	keys  map[string]*keySlot
 }
 
 type keySlot struct {
 	sem   chan struct{}
-	users int
+	users int // running and waiting
 }
 
-func newKeySlots(size int) *keySlots {
-	return &keySlots{size: size, keys: make(map[string]*keySlot)}
+func newKeySlots(size, queue int) *keySlots {
+	return &keySlots{size: size, queue: queue, keys: make(map[string]*keySlot)}
 }
 
 // acquire waits for a slot of keyID; release must be called once it
-// returned nil.
+// returned nil. It fails with errQueueFull, without waiting, when the key
+// already has as many calls waiting as the queue holds.
 func (k *keySlots) acquire(ctx context.Context, keyID string) (release func(), err error) {
 	k.mu.Lock()
 	s := k.keys[keyID]
 	if s == nil {
 		s = &keySlot{sem: make(chan struct{}, k.size)}
 		k.keys[keyID] = s
+	}
+	if s.users >= k.size+k.queue {
+		k.mu.Unlock()
+		return nil, errQueueFull
 	}
 	s.users++
 	k.mu.Unlock()

@@ -1,8 +1,15 @@
 package urlscan
 
 import (
+	"context"
+	"errors"
+	"io"
+	"net/http"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"urlscan-relay/internal/tr"
 	"urlscan-relay/internal/urlscan/urlscantest"
@@ -97,4 +104,138 @@ func TestResultRefusesHostileID(t *testing.T) {
 	if got := len(srv.Requests()); got != 0 {
 		t.Errorf("got %d requests, want none", got)
 	}
+}
+
+// blockingTransport holds every request until its context ends, counting
+// the ones that arrive.
+type blockingTransport struct{ arrived atomic.Int64 }
+
+func (b *blockingTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	b.arrived.Add(1)
+	<-req.Context().Done()
+	return nil, req.Context().Err()
+}
+
+func TestPerKeyQueueFailsFast(t *testing.T) {
+	rt := &blockingTransport{}
+	c := newClient(t, "http://urlscan.invalid/api/v1", func(o *Options) {
+		o.Transport = rt
+		o.PerKeyConcurrency = 1
+		o.PerKeyQueue = 2
+		o.Timeout = time.Minute
+	})
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var wg sync.WaitGroup
+	for range 3 { // one in flight, two waiting
+		wg.Go(func() { _ = callEndpoint(ctx, c, endpointSearch, "key-a") })
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for rt.arrived.Load() < 1 || c.slots.users(KeyID("key-a")) < 3 {
+		if time.Now().After(deadline) {
+			t.Fatal("the first three calls never lined up")
+		}
+		time.Sleep(time.Millisecond)
+	}
+	start := time.Now()
+	fourth, cancelFourth := context.WithTimeout(ctx, 2*time.Second)
+	defer cancelFourth()
+	err := callEndpoint(fourth, c, endpointSearch, "key-a")
+	if te := tr.From(err); te == nil || te.Code != tr.TooManyRequests {
+		t.Errorf("fourth call err = %v, want %q", err, tr.TooManyRequests)
+	}
+	if waited := time.Since(start); waited > time.Second {
+		t.Errorf("fourth call waited %v, want it refused at once", waited)
+	}
+	// Another key has a queue of its own.
+	other := make(chan struct{})
+	go func() {
+		defer close(other)
+		_ = callEndpoint(ctx, c, endpointSearch, "key-b")
+	}()
+	for rt.arrived.Load() < 2 {
+		if time.Now().After(deadline) {
+			t.Fatal("another key's call was held behind key-a's queue")
+		}
+		time.Sleep(time.Millisecond)
+	}
+	cancel()
+	wg.Wait()
+	<-other
+	if n := c.slots.users(KeyID("key-a")); n != 0 {
+		t.Errorf("key-a still counts %d users after every call ended", n)
+	}
+}
+
+// users reports the calls of keyID running or waiting.
+func (k *keySlots) users(keyID string) int {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if s := k.keys[keyID]; s != nil {
+		return s.users
+	}
+	return 0
+}
+
+// gatedTransport holds every request until release is closed, counting the
+// ones that arrive, and then answers an empty search.
+type gatedTransport struct {
+	arrived atomic.Int64
+	release chan struct{}
+}
+
+func (g *gatedTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	g.arrived.Add(1)
+	select {
+	case <-g.release:
+	case <-req.Context().Done():
+		return nil, req.Context().Err()
+	}
+	return &http.Response{StatusCode: 200, Header: http.Header{}, Body: io.NopCloser(strings.NewReader(`{"results":[]}`)), Request: req}, nil
+}
+
+func TestNoCallWithoutBudget(t *testing.T) {
+	t.Run("deadline too close", func(t *testing.T) {
+		rt := &gatedTransport{release: make(chan struct{})}
+		close(rt.release)
+		c := newClient(t, "http://urlscan.invalid/api/v1", func(o *Options) { o.Transport = rt })
+		ctx, cancel := context.WithTimeout(context.Background(), minCallBudget/2)
+		defer cancel()
+		err := callEndpoint(ctx, c, endpointSearch, "key-a")
+		if !errors.Is(err, context.DeadlineExceeded) {
+			t.Errorf("err = %v, want context.DeadlineExceeded", err)
+		}
+		if n := rt.arrived.Load(); n != 0 {
+			t.Errorf("%d requests sent with %v left, want none", n, minCallBudget/2)
+		}
+	})
+	t.Run("slot won too late", func(t *testing.T) {
+		rt := &gatedTransport{release: make(chan struct{})}
+		c := newClient(t, "http://urlscan.invalid/api/v1", func(o *Options) {
+			o.Transport = rt
+			o.PerKeyConcurrency = 1
+			o.Timeout = time.Minute
+		})
+		first := make(chan error, 1)
+		go func() { first <- callEndpoint(context.Background(), c, endpointSearch, "key-a") }()
+		for rt.arrived.Load() < 1 {
+			time.Sleep(time.Millisecond)
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), minCallBudget+200*time.Millisecond)
+		defer cancel()
+		second := make(chan error, 1)
+		go func() { second <- callEndpoint(ctx, c, endpointSearch, "key-a") }()
+		// The slot frees when less than the budget is left.
+		time.Sleep(300 * time.Millisecond)
+		close(rt.release)
+		if err := <-first; err != nil {
+			t.Fatalf("first call: %v", err)
+		}
+		if err := <-second; !errors.Is(err, context.DeadlineExceeded) {
+			t.Errorf("second call err = %v, want context.DeadlineExceeded", err)
+		}
+		if n := rt.arrived.Load(); n != 1 {
+			t.Errorf("%d requests sent, want 1: the second won its slot too late to be sent", n)
+		}
+	})
 }
