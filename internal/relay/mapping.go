@@ -95,9 +95,10 @@ func (s *Service) sighting(o ctim.Observable, h *urlscan.Hit, t time.Time) ctim.
 }
 
 // statsTable turns a hit's stats into a one-row table, columns in the order
-// urlscan.io sent them; nil when there are no stats.
+// urlscan.io sent them. Empty stats ({}) are the original's table of no
+// columns and one empty row; a hit without stats (nil) has no table.
 func statsTable(stats []urlscan.Stat) *ctim.Table {
-	if len(stats) == 0 {
+	if stats == nil {
 		return nil
 	}
 	cols := make([]ctim.Column, len(stats))

@@ -46,7 +46,7 @@ func mixedUpstream() *fakeUpstream {
 	f.resultErrs["11111111-0000-4000-8000-000000000002"] = errors.Join(urlscan.ErrResultGone, tr.New(tr.NotFound, "The URLScan not found."))
 	f.results["11111111-0000-4000-8000-000000000003"] = &urlscan.Result{Time: at("2024-02-01T12:00:00Z")}
 
-	f.searchErrs[`page.url:"https://shop.example/login"`] = tr.Unavailable()
+	f.searchErrs[`page.url.keyword:"https://shop.example/login"`] = tr.Unavailable()
 
 	f.hits[`hash:"9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"`] = []urlscan.Hit{
 		{ID: "22222222-0000-4000-8000-000000000001", Page: urlscan.Page{URL: "http://cdn.example/x.js", Domain: "cdn.example"}},

@@ -100,7 +100,7 @@ func TestObserveDeletedScanKeepsSighting(t *testing.T) {
 
 func TestObserveOneFailureKeepsOthersData(t *testing.T) {
 	f := newFake()
-	f.searchErrs[`page.url:"https://bad.example/"`] = tr.Unavailable()
+	f.searchErrs[`page.url.keyword:"https://bad.example/"`] = tr.Unavailable()
 	f.hits[`page.ip:"192.0.2.1"`] = []urlscan.Hit{hit("a", "2024-01-03T00:00:00Z"), hit("b", "2024-01-02T00:00:00Z")}
 	f.results["a"] = malicious("2024-01-03T00:00:00Z", "phishing")
 	f.resultErrs["b"] = tr.New(tr.InternalError, "The URLScan internal error.")
@@ -266,7 +266,7 @@ func TestRelationsIPTyping(t *testing.T) {
 func TestObserveIndicatorsAcrossObservables(t *testing.T) {
 	f := newFake()
 	f.hits[`page.domain:"one.example"`] = []urlscan.Hit{hit("a", "2024-01-02T00:00:00Z"), hit("b", "2024-01-01T00:00:00Z")}
-	f.hits[`page.url:"https://two.example/"`] = []urlscan.Hit{hit("c", "2024-01-03T00:00:00Z")}
+	f.hits[`page.url.keyword:"https://two.example/"`] = []urlscan.Hit{hit("c", "2024-01-03T00:00:00Z")}
 	f.results["a"] = &urlscan.Result{Malicious: true, Tags: []string{"t-a"}, Categories: []string{"phishing"}}
 	f.results["b"] = &urlscan.Result{Malicious: true, Tags: []string{"t-b"}, Categories: []string{"malware", "phishing", "malware"}}
 	f.results["c"] = &urlscan.Result{Malicious: true, Tags: []string{"t-c"}, Categories: []string{"malware"}}

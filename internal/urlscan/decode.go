@@ -79,11 +79,13 @@ const maxStats = 32
 
 // decodeStats keeps the numeric members of a stats object, in the order
 // urlscan sent them, up to maxStats; a repeated name keeps its first value.
+// An object without any is an empty, non-nil list (its sighting gets the
+// original's empty table); anything but an object is nil.
 func decodeStats(v gjson.Result) []Stat {
 	if !v.IsObject() {
 		return nil
 	}
-	var stats []Stat
+	stats := []Stat{}
 	v.ForEach(func(k, n gjson.Result) bool {
 		if len(stats) == maxStats {
 			return false

@@ -163,7 +163,7 @@ func TestDecodeSearchLenient(t *testing.T) {
 		{"bare hit", `{"results":[{"_id":"x1"}]}`, []Hit{{ID: "x1"}}},
 		{"hit not an object", `{"results":[1,"a",null,{"_id":"x1"}]}`, []Hit{{ID: "x1"}}},
 		{"hostile ids dropped", `{"results":[{"_id":"../../x"},{"_id":5},{},{"_id":"ok"}]}`, []Hit{{ID: "ok"}}},
-		{"stats {} and null", `{"results":[{"_id":"a","stats":{}},{"_id":"b","stats":null},{"_id":"c","stats":[1]}]}`, []Hit{{ID: "a"}, {ID: "b"}, {ID: "c"}}},
+		{"stats {} and null", `{"results":[{"_id":"a","stats":{}},{"_id":"b","stats":null},{"_id":"c","stats":[1]}]}`, []Hit{{ID: "a", Stats: []Stat{}}, {ID: "b"}, {ID: "c"}}},
 		{"stats keep numbers in order", `{"results":[{"_id":"a","stats":{"z":1,"s":"2","a":3.5,"n":null,"m":-1e3,"z":9,"o":{}}}]}`,
 			[]Hit{{ID: "a", Stats: []Stat{{"z", "1"}, {"a", "3.5"}, {"m", "-1e3"}}}}},
 		{"page fields of wrong type", `{"results":[{"_id":"a","page":{"url":1,"domain":["d"],"ip":"1.2.3.4"}}]}`, []Hit{{ID: "a", Page: Page{IP: "1.2.3.4"}}}},
@@ -254,7 +254,7 @@ func TestDecodeRejects(t *testing.T) {
 func TestGeneratedDocuments(t *testing.T) {
 	srv := newServer(t, urlscantest.Options{DocBytes: 300 << 10})
 	c := newClient(t, srv.URL, nil)
-	hits, err := c.Search(t.Context(), testKey, `page.url:"https://login.example.net/a?b=\"c\""`, 50)
+	hits, err := c.Search(t.Context(), testKey, `page.url.keyword:"https://login.example.net/a?b=\"c\""`, 50)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -92,7 +92,7 @@ func FuzzSearchQuery(f *testing.F) {
 	for _, s := range [][2]string{{"ip", "1.1.1.1"}, {"IPv6", "2606:4700::1"}, {"domain", "example.com"}, {"hostname", "a.b"}, {"url", `http://x/"a\b"`}, {"sha256", "ab"}, {"email", "a@b"}, {"url", ""}} {
 		f.Add(s[0], s[1])
 	}
-	prefixes := map[string]string{"ip": "page.ip", "ipv6": "page.ip", "domain": "page.domain", "hostname": "page.domain", "url": "page.url", "sha256": "hash"}
+	prefixes := map[string]string{"ip": "page.ip", "ipv6": "page.ip", "domain": "page.domain", "hostname": "page.domain", "url": "page.url.keyword", "sha256": "hash"}
 	f.Fuzz(func(t *testing.T, typ, value string) {
 		q, err := SearchQuery(typ, value)
 		prefix, supported := prefixes[strings.ToLower(typ)]

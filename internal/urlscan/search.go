@@ -45,8 +45,10 @@ func (c *Client) Check(ctx context.Context, apiKey string) error {
 }
 
 // SearchQuery returns the urlscan query for an observable (PROTOCOL.md §4):
-// page.ip for ip and ipv6, page.domain for domain and hostname, page.url for
-// url, hash for sha256, the value quoted with `"` and `\` escaped. Types are
+// page.ip for ip and ipv6, page.domain for domain and hostname,
+// page.url.keyword for url, hash for sha256, the value quoted with `"` and
+// `\` escaped. A url is matched exactly: page.url is analysed text, and a
+// phrase query on it also finds every other URL that contains the value. Types are
 // matched case-insensitively; an unsupported type or an empty value is an
 // error.
 func SearchQuery(observableType, value string) (string, error) {
@@ -57,7 +59,7 @@ func SearchQuery(observableType, value string) (string, error) {
 	case "domain", "hostname":
 		field = "page.domain"
 	case "url":
-		field = "page.url"
+		field = "page.url.keyword"
 	case "sha256":
 		field = "hash"
 	default:

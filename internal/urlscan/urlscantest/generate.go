@@ -128,7 +128,7 @@ func pageFor(r *rand.Rand, field, value string) page {
 		p.IP = value
 	case "page.domain":
 		p.Domain = value
-	case "page.url":
+	case "page.url", "page.url.keyword":
 		p.URL = value
 		if u, err := url.Parse(value); err == nil && u.Hostname() != "" {
 			p.Domain = u.Hostname()

@@ -96,6 +96,7 @@ func TestGeneratedSearch(t *testing.T) {
 		{query: `page.domain:"example.com"`, domain: "example.com"},
 		{query: `page.ip:"2606:4700::1"`, ip: "2606:4700::1"},
 		{query: `page.url:"https://a.example/x?\"q\""`, domain: "a.example", u: `https://a.example/x?"q"`},
+		{query: `page.url.keyword:"https://a.example/x?\"q\""`, domain: "a.example", u: `https://a.example/x?"q"`},
 		{query: `hash:"abc"`},
 	}
 	for _, tc := range tests {
