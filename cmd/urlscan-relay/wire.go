@@ -173,8 +173,10 @@ func newRelay(ctx context.Context, cfg config.Config, roots *x509.CertPool, reg 
 	}
 	closers = append(closers, results.Close)
 	parts.relay = relay.New(relay.NewCached(client, searches, results), relay.Config{
-		UIURL:        cfg.URLScanUIURL,
-		Visibilities: cfg.ScanVisibilities,
+		UIURL:                cfg.URLScanUIURL,
+		Visibilities:         cfg.ScanVisibilities,
+		ResultsPerObservable: cfg.ResultsPerObservable,
+		ResultsPerRequest:    cfg.ResultsPerRequest,
 	})
 	return parts, nil
 }

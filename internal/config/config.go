@@ -44,6 +44,12 @@ type Config struct {
 	RedisURL              string        // REDIS_URL; empty: caches stay in memory
 	ShutdownDelay         time.Duration // SHUTDOWN_DELAY: serve on, /readyz failing, before draining
 	ShutdownTimeout       time.Duration // SHUTDOWN_TIMEOUT: the most in-flight requests get to finish
+
+	// ResultsPerObservable is how many of an observable's newest hits get
+	// their result document fetched (RESULTS_PER_OBSERVABLE); 0: every
+	// hit's, and ResultsPerRequest does not apply.
+	ResultsPerObservable int
+	ResultsPerRequest    int // RESULTS_PER_REQUEST: result documents fetched per request; 0: no bound
 }
 
 // Default returns the configuration of an empty environment.
@@ -69,6 +75,12 @@ func Default() Config {
 		// and 5 s + 15 s still fits the default 30 s grace period.
 		ShutdownDelay:   5 * time.Second,
 		ShutdownTimeout: 15 * time.Second,
+
+		// A free urlscan.io account retrieves on the order of a hundred
+		// results a minute: one request of popular observables must not
+		// spend them all.
+		ResultsPerObservable: 10,
+		ResultsPerRequest:    100,
 	}
 }
 
@@ -86,6 +98,8 @@ func Load(getenv func(string) string) (Config, error) {
 	p.boolean("TRUST_PROXY_HEADERS", &c.TrustProxyHeaders)
 	p.visibilities("SCAN_VISIBILITIES", &c.ScanVisibilities)
 	p.integer("ENTITIES_LIMIT_MAX", &c.EntitiesLimitMax, 1, 100000)
+	p.integer("RESULTS_PER_OBSERVABLE", &c.ResultsPerObservable, 0, 100000)
+	p.integer("RESULTS_PER_REQUEST", &c.ResultsPerRequest, 0, 1000000)
 	p.int64("MAX_BODY_BYTES", &c.MaxBodyBytes, 1024, 1<<30)
 	p.integer("MAX_OBSERVABLES", &c.MaxObservables, 1, 100000)
 	p.duration("REQUEST_TIMEOUT", &c.RequestTimeout, time.Second, time.Hour)

@@ -26,6 +26,9 @@ func TestLoadDefaults(t *testing.T) {
 	if !slices.Equal(got.ScanVisibilities, []string{"private", "unlisted", "public"}) {
 		t.Errorf("ScanVisibilities = %v", got.ScanVisibilities)
 	}
+	if got.ResultsPerObservable != 10 || got.ResultsPerRequest != 100 {
+		t.Errorf("result budget = %d per observable, %d per request; want 10 and 100", got.ResultsPerObservable, got.ResultsPerRequest)
+	}
 	if got.MaxBodyBytes != 1048576 || got.MaxObservables != 500 || got.EntitiesLimitMax != 1000 {
 		t.Errorf("limits = %d %d %d", got.MaxBodyBytes, got.MaxObservables, got.EntitiesLimitMax)
 	}
@@ -54,6 +57,8 @@ func TestLoadValues(t *testing.T) {
 		"TRUST_PROXY_HEADERS":     "true",
 		"SCAN_VISIBILITIES":       "Public,private,public",
 		"ENTITIES_LIMIT_MAX":      "50",
+		"RESULTS_PER_OBSERVABLE":  "0",
+		"RESULTS_PER_REQUEST":     "7",
 		"MAX_BODY_BYTES":          "2048",
 		"MAX_OBSERVABLES":         "7",
 		"REQUEST_TIMEOUT":         "30",
@@ -83,6 +88,8 @@ func TestLoadValues(t *testing.T) {
 		{"TrustProxyHeaders", got.TrustProxyHeaders, true},
 		{"ScanVisibilities", strings.Join(got.ScanVisibilities, ","), "public,private"},
 		{"EntitiesLimitMax", got.EntitiesLimitMax, 50},
+		{"ResultsPerObservable", got.ResultsPerObservable, 0},
+		{"ResultsPerRequest", got.ResultsPerRequest, 7},
 		{"MaxBodyBytes", got.MaxBodyBytes, int64(2048)},
 		{"MaxObservables", got.MaxObservables, 7},
 		{"RequestTimeout", got.RequestTimeout, 30 * time.Second},
@@ -123,6 +130,9 @@ func TestLoadRejects(t *testing.T) {
 		{"SCAN_VISIBILITIES", "secret"},
 		{"SCAN_VISIBILITIES", ","},
 		{"ENTITIES_LIMIT_MAX", "-1"},
+		{"RESULTS_PER_OBSERVABLE", "-1"},
+		{"RESULTS_PER_OBSERVABLE", "ten"},
+		{"RESULTS_PER_REQUEST", "-3"},
 		{"MAX_BODY_BYTES", "10"},
 		{"MAX_OBSERVABLES", "0"},
 		{"REQUEST_TIMEOUT", "soon"},

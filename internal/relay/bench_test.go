@@ -55,7 +55,7 @@ func BenchmarkObserveMapping(b *testing.B) {
 		}
 	})
 	b.Run("map", func(b *testing.B) {
-		ls := s.fetch(context.Background(), "k", obs, 10, true)
+		ls, _ := s.fetch(context.Background(), "k", obs, 10, true)
 		b.ReportAllocs()
 		for b.Loop() {
 			if data, _ := s.observeData(ls); data.Sightings.Count != 40 {

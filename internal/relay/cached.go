@@ -94,6 +94,16 @@ func (c *Cached) Result(ctx context.Context, apiKey, scanID string) (*urlscan.Re
 // same meaning as urlscan.io's 404, without its details.
 var errGone = fmt.Errorf("result: %w", urlscan.ErrResultGone)
 
+// Remaining tells what urlscan.io said the key has left of an action's
+// quota, when the Upstream it wraps knows.
+func (c *Cached) Remaining(apiKey, action string) (int64, bool) {
+	qt, ok := c.up.(quotaTeller)
+	if !ok {
+		return 0, false
+	}
+	return qt.Remaining(apiKey, action)
+}
+
 // Scan submits straight to urlscan.io.
 func (c *Cached) Scan(ctx context.Context, apiKey string, r urlscan.ScanRequest) (*urlscan.ScanResponse, error) {
 	StatsFrom(ctx).AddCall()

@@ -23,10 +23,17 @@ type cachedRig struct {
 	svc      *Service
 	searches *cache.Cache[[]urlscan.Hit]
 	results  *cache.Cache[*urlscan.Result]
+	client   *urlscan.Client
 	now      atomic.Int64 // unix nanoseconds of the client's clock
 }
 
 func newCachedRig(t *testing.T, fo urlscantest.Options, resultBytes int64) *cachedRig {
+	t.Helper()
+	return newCachedRigWith(t, fo, resultBytes, Config{UIURL: "https://urlscan.io"})
+}
+
+// newCachedRigWith is newCachedRig with the Service configured by cfg.
+func newCachedRigWith(t *testing.T, fo urlscantest.Options, resultBytes int64, cfg Config) *cachedRig {
 	t.Helper()
 	r := &cachedRig{fake: urlscantest.NewServer(fo)}
 	t.Cleanup(r.fake.Close)
@@ -47,7 +54,8 @@ func newCachedRig(t *testing.T, fo urlscantest.Options, resultBytes int64) *cach
 		t.Fatal(err)
 	}
 	t.Cleanup(r.results.Close)
-	r.svc = New(NewCached(client, r.searches, r.results), Config{UIURL: "https://urlscan.io"})
+	r.client = client
+	r.svc = New(NewCached(client, r.searches, r.results), cfg)
 	return r
 }
 

@@ -19,6 +19,11 @@ type lookup struct {
 	// error is a scan that has no document: deleted, or a hit without an id.
 	results    []*urlscan.Result
 	resultErrs []error
+	// queue holds, newest first, the hits whose documents are neither
+	// cached nor fetched yet: the budget decides about them once every
+	// search has answered.
+	queue    []int
+	fetching int // documents fetched before the budget was shared out
 }
 
 // errs returns the lookup's failures in a stable order: the search's, then
@@ -63,15 +68,22 @@ type peeker interface {
 	PeekResult(ctx context.Context, scanID string) (*urlscan.Result, bool)
 }
 
-// fetch searches every observable and, when withResults is set, fetches the
-// result document of every hit, all concurrently within the Service's bound.
-// The lookups come back in the order of obs, each holding whatever was
-// gathered before a failure or the end of ctx.
-func (s *Service) fetch(ctx context.Context, apiKey string, obs []ctim.Observable, limit int, withResults bool) []lookup {
-	ls := make([]lookup, len(obs))
+// fetch searches every observable and, when withResults is set, fetches
+// result documents within the Service's budget (see budget), all
+// concurrently within the Service's bound. The lookups come back in the
+// order of obs, each holding whatever was gathered before a failure or the
+// end of ctx; err is the one "too many requests" error of the hits that a
+// nearly spent quota left unexamined, or nil.
+func (s *Service) fetch(ctx context.Context, apiKey string, obs []ctim.Observable, limit int, withResults bool) (ls []lookup, err error) {
+	ls = make([]lookup, len(obs))
 	g := make(gate, s.concurrency)
 	peek, _ := s.up.(peeker)
-	var wg sync.WaitGroup
+	var b *budget
+	if withResults {
+		b = s.newBudget(apiKey, len(obs))
+	}
+	// searches tracks the searches, results every result document.
+	var searches, results sync.WaitGroup
 	for i, o := range obs {
 		l := &ls[i]
 		l.obs = o
@@ -83,8 +95,8 @@ func (s *Service) fetch(ctx context.Context, apiKey string, obs []ctim.Observabl
 		if peek != nil {
 			if hits, ok := peek.PeekSearch(ctx, apiKey, query, limit); ok {
 				l.hits = cut(hits, limit)
-				if withResults {
-					s.fetchResults(ctx, apiKey, l, g, &wg, peek)
+				if b != nil {
+					s.fetchNewest(ctx, apiKey, l, g, &results, peek, b.early)
 				}
 				continue
 			}
@@ -96,7 +108,7 @@ func (s *Service) fetch(ctx context.Context, apiKey string, obs []ctim.Observabl
 			l.searchErr = fmt.Errorf("search %s %q: %w", o.Type, o.Value, err)
 			continue
 		}
-		wg.Go(func() {
+		searches.Go(func() {
 			hits, err := s.up.Search(ctx, apiKey, query, limit)
 			g.leave()
 			if err != nil {
@@ -104,13 +116,17 @@ func (s *Service) fetch(ctx context.Context, apiKey string, obs []ctim.Observabl
 				return
 			}
 			l.hits = cut(hits, limit)
-			if withResults {
-				s.fetchResults(ctx, apiKey, l, g, &wg, peek)
+			if b != nil {
+				s.fetchNewest(ctx, apiKey, l, g, &results, peek, b.early)
 			}
 		})
 	}
-	wg.Wait()
-	return ls
+	searches.Wait()
+	if b != nil {
+		err = s.fetchShared(ctx, apiKey, ls, g, &results, b)
+	}
+	results.Wait()
+	return ls, err
 }
 
 // cut keeps at most limit hits.
@@ -121,10 +137,11 @@ func cut(hits []urlscan.Hit, limit int) []urlscan.Hit {
 	return hits
 }
 
-// fetchResults takes each hit's result document from memory when peek (may
-// be nil) has it, and otherwise starts a goroutine to fetch it; wg tracks
-// them.
-func (s *Service) fetchResults(ctx context.Context, apiKey string, l *lookup, g gate, wg *sync.WaitGroup, peek peeker) {
+// fetchNewest takes each hit's result document from memory when peek (may
+// be nil) has it, which is free, starts fetching the documents of the
+// newest n other hits, and queues the rest for fetchShared. wg tracks the
+// fetches.
+func (s *Service) fetchNewest(ctx context.Context, apiKey string, l *lookup, g gate, wg *sync.WaitGroup, peek peeker, n int) {
 	l.results = make([]*urlscan.Result, len(l.hits))
 	l.resultErrs = make([]error, len(l.hits))
 	for j, h := range l.hits {
@@ -137,22 +154,34 @@ func (s *Service) fetchResults(ctx context.Context, apiKey string, l *lookup, g 
 				continue
 			}
 		}
-		if err := g.enter(ctx); err != nil {
-			l.resultErrs[j] = fmt.Errorf("result %s: %w", h.ID, err)
+		if l.fetching < n {
+			l.fetching++
+			s.fetchResult(ctx, apiKey, l, j, g, wg)
 			continue
 		}
-		wg.Go(func() {
-			defer g.leave()
-			r, err := s.up.Result(ctx, apiKey, h.ID)
-			switch {
-			case errors.Is(err, urlscan.ErrResultGone):
-				// A deleted scan is not a failure: its sighting stays,
-				// it just cannot be judged.
-			case err != nil:
-				l.resultErrs[j] = fmt.Errorf("result %s: %w", h.ID, err)
-			default:
-				l.results[j] = r
-			}
-		})
+		l.queue = append(l.queue, j)
 	}
+}
+
+// fetchResult starts fetching the result document of hit j of l; wg
+// tracks it.
+func (s *Service) fetchResult(ctx context.Context, apiKey string, l *lookup, j int, g gate, wg *sync.WaitGroup) {
+	id := l.hits[j].ID
+	if err := g.enter(ctx); err != nil {
+		l.resultErrs[j] = fmt.Errorf("result %s: %w", id, err)
+		return
+	}
+	wg.Go(func() {
+		defer g.leave()
+		r, err := s.up.Result(ctx, apiKey, id)
+		switch {
+		case errors.Is(err, urlscan.ErrResultGone):
+			// A deleted scan is not a failure: its sighting stays,
+			// it just cannot be judged.
+		case err != nil:
+			l.resultErrs[j] = fmt.Errorf("result %s: %w", id, err)
+		default:
+			l.results[j] = r
+		}
+	})
 }

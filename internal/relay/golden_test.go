@@ -94,8 +94,8 @@ func TestReferGolden(t *testing.T) {
 	if len(f.resultsGot) != 0 {
 		t.Errorf("Refer fetched result documents %v; it needs the search only", f.resultsGot)
 	}
-	if got, want := f.searches, []fakeSearch{{`page.ip:"1.1.1.1"`, 100}}; !slices.Equal(got, want) {
-		t.Errorf("searches = %v, want %v (the size observe uses, so a cache shares it)", got, want)
+	if got, want := f.searches, []fakeSearch{{`page.ip:"1.1.1.1"`, 1}}; !slices.Equal(got, want) {
+		t.Errorf("searches = %v, want %v (one hit tells that one exists)", got, want)
 	}
 	b, err := json.Marshal(map[string]any{"data": refs})
 	if err != nil {

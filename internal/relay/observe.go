@@ -15,15 +15,22 @@ const DefaultLimit = 100
 // Observe looks obs up on urlscan.io and maps what it finds onto CTIM: a
 // sighting per search hit, a judgement per malicious scan, an indicator per
 // verdict category with its relationships, and a verdict per judged
-// observable. limit caps the hits looked at per observable. The errors are
-// one per failed search or result document; whatever was gathered besides
-// them is still returned.
+// observable. limit caps the hits looked at per observable; the result
+// budget (budget.go) caps the result documents fetched. The errors are one
+// per failed search or result document, and one for the scans a nearly
+// spent quota left unexamined; whatever was gathered besides them is still
+// returned.
 func (s *Service) Observe(ctx context.Context, apiKey string, obs []ctim.Observable, limit int) (ctim.ObserveData, []error) {
 	obs = Normalize(obs)
 	if len(obs) == 0 {
 		return ctim.ObserveData{}, nil
 	}
-	return s.observeData(s.fetch(ctx, apiKey, obs, effectiveLimit(limit), true))
+	ls, quotaErr := s.fetch(ctx, apiKey, obs, effectiveLimit(limit), true)
+	data, errs := s.observeData(ls)
+	if quotaErr != nil {
+		errs = append(errs, quotaErr)
+	}
+	return data, errs
 }
 
 // observeData maps the lookups onto an observe answer, in lookup order.
@@ -76,7 +83,7 @@ func (s *Service) Deliberate(ctx context.Context, apiKey string, obs []ctim.Obse
 	if len(obs) == 0 {
 		return ctim.DeliberateData{}, nil
 	}
-	ls := s.fetch(ctx, apiKey, obs, effectiveLimit(limit), true)
+	ls, quotaErr := s.fetch(ctx, apiKey, obs, effectiveLimit(limit), true)
 
 	var (
 		errs     []error
@@ -89,6 +96,9 @@ func (s *Service) Deliberate(ctx context.Context, apiKey string, obs []ctim.Obse
 		if j := newestMalicious(l, times); j >= 0 {
 			verdicts = append(verdicts, verdict(l.obs, judgementValidTime(l.result(j), times[j]), ""))
 		}
+	}
+	if quotaErr != nil {
+		errs = append(errs, quotaErr)
 	}
 	return ctim.DeliberateData{Verdicts: ctim.NewDocs(verdicts)}, errs
 }

@@ -2,15 +2,22 @@ package relay
 
 import (
 	"context"
+	"fmt"
 	"net/url"
+	"slices"
+	"sync"
 
 	"urlscan-relay/internal/ctim"
+	"urlscan-relay/internal/urlscan"
 )
 
 // Refer returns links into urlscan.io's UI for each observable urlscan.io
-// has at least one scan of: a browse page (ip, ipv6, domain, hostname) and
-// a search (every type). It searches with the same size as Observe so that
-// a cache answers both from one entry. The errors are one per failed search.
+// has at least one scan of: a browse page (ip, ipv6, domain, hostname), a
+// search (every type) and the newest scan's report. Knowing that one scan
+// exists is enough: it reuses a cached search answer of the same key and
+// query (observe's, of size limit, or an earlier refer's), and otherwise
+// searches for one hit. It never fetches a result document. The errors
+// are one per failed search.
 func (s *Service) Refer(ctx context.Context, apiKey string, obs []ctim.Observable, limit int) ([]ctim.Reference, []error) {
 	// Never nil: the answer is a JSON list even when it is empty.
 	refs := []ctim.Reference{}
@@ -18,22 +25,68 @@ func (s *Service) Refer(ctx context.Context, apiKey string, obs []ctim.Observabl
 	if len(obs) == 0 {
 		return refs, nil
 	}
-	ls := s.fetch(ctx, apiKey, obs, effectiveLimit(limit), false)
-
-	var errs []error
-	for i := range ls {
-		l := &ls[i]
-		errs = append(errs, l.errs()...)
-		if len(l.hits) == 0 {
+	newest := make([]*urlscan.Hit, len(obs))
+	errs := make([]error, len(obs))
+	g := make(gate, s.concurrency)
+	peek, _ := s.up.(peeker)
+	var wg sync.WaitGroup
+	for i, o := range obs {
+		query, err := urlscan.SearchQuery(o.Type, o.Value)
+		if err != nil {
+			errs[i] = fmt.Errorf("search %s %q: %w", o.Type, o.Value, err)
 			continue
 		}
-		refs = s.appendReferences(refs, l.obs)
+		if hits, ok := peekAny(ctx, peek, apiKey, query, effectiveLimit(limit), 1); ok {
+			newest[i] = first(hits)
+			continue
+		}
+		if err := g.enter(ctx); err != nil {
+			errs[i] = fmt.Errorf("search %s %q: %w", o.Type, o.Value, err)
+			continue
+		}
+		wg.Go(func() {
+			defer g.leave()
+			hits, err := s.up.Search(ctx, apiKey, query, 1)
+			if err != nil {
+				errs[i] = fmt.Errorf("search %s %q: %w", o.Type, o.Value, err)
+				return
+			}
+			newest[i] = first(hits)
+		})
 	}
-	return refs, errs
+	wg.Wait()
+	for i, o := range obs {
+		if newest[i] != nil {
+			refs = s.appendReferences(refs, o, newest[i])
+		}
+	}
+	return refs, slices.DeleteFunc(errs, func(err error) bool { return err == nil })
 }
 
-// appendReferences appends o's browse and search references to refs.
-func (s *Service) appendReferences(refs []ctim.Reference, o ctim.Observable) []ctim.Reference {
+// peekAny returns the first cached answer of query among sizes.
+func peekAny(ctx context.Context, peek peeker, apiKey, query string, sizes ...int) ([]urlscan.Hit, bool) {
+	if peek == nil {
+		return nil, false
+	}
+	for _, size := range sizes {
+		if hits, ok := peek.PeekSearch(ctx, apiKey, query, size); ok {
+			return hits, true
+		}
+	}
+	return nil, false
+}
+
+// first is the newest of hits (they come newest first), or nil.
+func first(hits []urlscan.Hit) *urlscan.Hit {
+	if len(hits) == 0 {
+		return nil
+	}
+	return &hits[0]
+}
+
+// appendReferences appends o's browse, search and newest-scan references
+// to refs; newest is o's newest hit.
+func (s *Service) appendReferences(refs []ctim.Reference, o ctim.Observable, newest *urlscan.Hit) []ctim.Reference {
 	desc := "Check this " + o.Type + " status with urlscan.io"
 	id := o.Type + "-" + percentEncode(o.Value)
 	if page := browsePage(o.Type); page != "" {
@@ -54,6 +107,15 @@ func (s *Service) appendReferences(refs []ctim.Reference, o ctim.Observable) []c
 			// verbatim, and the original relay sent it so.
 			URL:        s.ui + "/search/#" + q,
 			Categories: []string{"Search", "urlscan.io"},
+		})
+	}
+	if urlscan.ValidScanID(newest.ID) {
+		refs = append(refs, ctim.Reference{
+			ID:          "ref-urlscan-latest-" + id,
+			Title:       "Latest scan report",
+			Description: "Open the newest urlscan.io scan of this " + o.Type,
+			URL:         s.ui + "/result/" + newest.ID + "/",
+			Categories:  []string{"urlscan.io", "Scan"},
 		})
 	}
 	return refs

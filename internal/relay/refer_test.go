@@ -39,6 +39,7 @@ func TestReferReferences(t *testing.T) {
 			[]ctim.Reference{
 				{ID: "ref-urlscan-browse-ipv6-2001%3Adb8%3A%3A1", Title: "Browse ipv6", Description: "Check this ipv6 status with urlscan.io", URL: "https://urlscan.test/ip/2001:db8::1", Categories: []string{"Browse", "urlscan.io"}},
 				{ID: "ref-urlscan-search-ipv6-2001%3Adb8%3A%3A1", Title: "Search for this ipv6", Description: "Check this ipv6 status with urlscan.io", URL: `https://urlscan.test/search/#ip:"2001:db8::1"`, Categories: []string{"Search", "urlscan.io"}},
+				{ID: "ref-urlscan-latest-ipv6-2001%3Adb8%3A%3A1", Title: "Latest scan report", Description: "Open the newest urlscan.io scan of this ipv6", URL: "https://urlscan.test/result/a/", Categories: []string{"urlscan.io", "Scan"}},
 			},
 		},
 		{
@@ -46,6 +47,7 @@ func TestReferReferences(t *testing.T) {
 			[]ctim.Reference{
 				{ID: "ref-urlscan-browse-hostname-b%C3%BCcher.example", Title: "Browse hostname", Description: "Check this hostname status with urlscan.io", URL: "https://urlscan.test/domain/b%C3%BCcher.example", Categories: []string{"Browse", "urlscan.io"}},
 				{ID: "ref-urlscan-search-hostname-b%C3%BCcher.example", Title: "Search for this hostname", Description: "Check this hostname status with urlscan.io", URL: "https://urlscan.test/search/#domain:bücher.example", Categories: []string{"Search", "urlscan.io"}},
+				{ID: "ref-urlscan-latest-hostname-b%C3%BCcher.example", Title: "Latest scan report", Description: "Open the newest urlscan.io scan of this hostname", URL: "https://urlscan.test/result/a/", Categories: []string{"urlscan.io", "Scan"}},
 			},
 		},
 		{
@@ -53,18 +55,21 @@ func TestReferReferences(t *testing.T) {
 			[]ctim.Reference{
 				{ID: "ref-urlscan-browse-domain-a%20b%2Fc", Title: "Browse domain", Description: "Check this domain status with urlscan.io", URL: "https://urlscan.test/domain/a%20b%2Fc", Categories: []string{"Browse", "urlscan.io"}},
 				{ID: "ref-urlscan-search-domain-a%20b%2Fc", Title: "Search for this domain", Description: "Check this domain status with urlscan.io", URL: "https://urlscan.test/search/#domain:a b/c", Categories: []string{"Search", "urlscan.io"}},
+				{ID: "ref-urlscan-latest-domain-a%20b%2Fc", Title: "Latest scan report", Description: "Open the newest urlscan.io scan of this domain", URL: "https://urlscan.test/result/a/", Categories: []string{"urlscan.io", "Scan"}},
 			},
 		},
 		{
 			ctim.Observable{Type: "url", Value: "https://x.example/a b?q=1"},
 			[]ctim.Reference{
 				{ID: "ref-urlscan-search-url-https%3A%2F%2Fx.example%2Fa%20b%3Fq%3D1", Title: "Search for this url", Description: "Check this url status with urlscan.io", URL: `https://urlscan.test/search/#"https://x.example/a b?q=1"`, Categories: []string{"Search", "urlscan.io"}},
+				{ID: "ref-urlscan-latest-url-https%3A%2F%2Fx.example%2Fa%20b%3Fq%3D1", Title: "Latest scan report", Description: "Open the newest urlscan.io scan of this url", URL: "https://urlscan.test/result/a/", Categories: []string{"urlscan.io", "Scan"}},
 			},
 		},
 		{
 			ctim.Observable{Type: "sha256", Value: "ab12"},
 			[]ctim.Reference{
 				{ID: "ref-urlscan-search-sha256-ab12", Title: "Search for this sha256", Description: "Check this sha256 status with urlscan.io", URL: "https://urlscan.test/search/#hash:ab12", Categories: []string{"Search", "urlscan.io"}},
+				{ID: "ref-urlscan-latest-sha256-ab12", Title: "Latest scan report", Description: "Open the newest urlscan.io scan of this sha256", URL: "https://urlscan.test/result/a/", Categories: []string{"urlscan.io", "Scan"}},
 			},
 		},
 	} {
@@ -104,16 +109,22 @@ func TestReferOnlyWithHits(t *testing.T) {
 	for _, r := range refs {
 		ids = append(ids, r.ID)
 	}
-	if want := []string{"ref-urlscan-browse-domain-seen.example", "ref-urlscan-search-domain-seen.example"}; !slices.Equal(ids, want) {
+	if want := []string{"ref-urlscan-browse-domain-seen.example", "ref-urlscan-search-domain-seen.example", "ref-urlscan-latest-domain-seen.example"}; !slices.Equal(ids, want) {
 		t.Errorf("references = %v, want %v", ids, want)
 	}
 	if len(errs) != 1 || tr.From(errs[0]).Code != tr.TooManyRequests {
 		t.Errorf("errors = %v, want the one search's too many requests", errs)
 	}
+	if len(f.searches) != 3 {
+		t.Errorf("searches = %v, want one per observable", f.searches)
+	}
 	for _, s := range f.searches {
-		if s.size != 7 {
-			t.Errorf("search %q size = %d, want the entities limit 7", s.query, s.size)
+		if s.size != 1 {
+			t.Errorf("search %q size = %d, want 1: one hit tells that one exists", s.query, s.size)
 		}
+	}
+	if len(f.resultsGot) != 0 {
+		t.Errorf("results fetched: %v, want none", f.resultsGot)
 	}
 }
 

@@ -31,11 +31,18 @@ const DefaultConcurrency = 64
 
 // Config is what the relay needs to know besides urlscan.io itself.
 type Config struct {
-	UIURL        string           // URLSCAN_UI_URL, e.g. https://urlscan.io (links in entities and references)
-	Visibilities []string         // SCAN_VISIBILITIES in order, e.g. private, unlisted, public
-	Concurrency  int              // max in-flight upstream calls per request (default DefaultConcurrency)
-	Now          func() time.Time // clock, for hits that carry no time at all
-	NewID        func() string    // uuid v4 strings for transient entity ids
+	UIURL        string   // URLSCAN_UI_URL, e.g. https://urlscan.io (links in entities and references)
+	Visibilities []string // SCAN_VISIBILITIES in order, e.g. private, unlisted, public
+	Concurrency  int      // max in-flight upstream calls per request (default DefaultConcurrency)
+	// ResultsPerObservable is how many of each observable's newest hits get
+	// their result document fetched (RESULTS_PER_OBSERVABLE); 0 fetches
+	// every hit's, with no bound per request either: the original's way.
+	ResultsPerObservable int
+	// ResultsPerRequest bounds the result documents fetched for one request
+	// across its observables (RESULTS_PER_REQUEST); 0: no bound.
+	ResultsPerRequest int
+	Now               func() time.Time // clock, for hits that carry no time at all
+	NewID             func() string    // uuid v4 strings for transient entity ids
 }
 
 // Service answers the relay's questions about observables.
@@ -44,6 +51,8 @@ type Service struct {
 	ui           string
 	visibilities []string
 	concurrency  int
+	perObs       int // 0: no result budget
+	perReq       int // 0: no bound per request
 	now          func() time.Time
 	newID        func() string
 }
@@ -57,6 +66,8 @@ func New(up Upstream, c Config) *Service {
 		ui:           strings.TrimRight(c.UIURL, "/"),
 		visibilities: append([]string(nil), c.Visibilities...),
 		concurrency:  c.Concurrency,
+		perObs:       max(0, c.ResultsPerObservable),
+		perReq:       max(0, c.ResultsPerRequest),
 		now:          c.Now,
 		newID:        c.NewID,
 	}

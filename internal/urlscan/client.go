@@ -89,12 +89,14 @@ type Client struct {
 	slots   *keySlots
 	limits  LimitStore
 	metrics *metrics
-	log     *slog.Logger
-	now     func() time.Time
-	sleep   func(context.Context, time.Duration) error
-	pause   func() time.Duration
-	bufs    sync.Pool // *bytes.Buffer for whole answer bodies
-	streams sync.Pool // *jsonscan.Stream for result documents
+	// remaining is the last quota urlscan's headers told, per key and action.
+	remaining remainingCounts
+	log       *slog.Logger
+	now       func() time.Time
+	sleep     func(context.Context, time.Duration) error
+	pause     func() time.Duration
+	bufs      sync.Pool // *bytes.Buffer for whole answer bodies
+	streams   sync.Pool // *jsonscan.Stream for result documents
 }
 
 // New returns a Client for the API at o.BaseURL.
@@ -488,6 +490,7 @@ func (c *Client) noteQuota(ctx context.Context, keyID string, q quota) {
 		return
 	}
 	c.metrics.remaining.WithLabelValues(q.action).Set(float64(q.remaining))
+	c.noteRemaining(keyID, q)
 	if q.remaining == 0 && q.resetAfter > 0 {
 		c.block(ctx, keyID, q.action, q.resetAfter)
 		c.log.InfoContext(ctx, "urlscan quota spent", "action", q.action, "key_id", keyID, "reset_after", q.resetAfter)

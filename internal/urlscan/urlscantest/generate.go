@@ -8,6 +8,7 @@ import (
 	"math/rand/v2"
 	"net/netip"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -140,14 +141,17 @@ func pageFor(r *rand.Rand, field, value string) page {
 	return p
 }
 
-// generateSearch answers query with n hits in no particular time order, and
-// reports each hit's scan so that its result document can agree.
-func generateSearch(query string, n int) ([]byte, map[string]hitMeta) {
+// generateSearch answers query the way urlscan does when it has total
+// scans and size are asked for: the newest size of them, though in no
+// particular time order, and reports each hit's scan so that its result
+// document can agree.
+func generateSearch(query string, total, size int) ([]byte, map[string]hitMeta) {
 	r := seeded("search\x00" + query)
 	field, value := parseQuery(query)
-	ans := searchAnswer{Results: make([]searchHit, 0, n), Total: n, Took: 5 + r.IntN(40)}
-	metas := make(map[string]hitMeta, n)
-	for range n {
+	n := min(total, size)
+	ans := searchAnswer{Results: make([]searchHit, 0, total), Total: total, Took: 5 + r.IntN(40), HasMore: n < total}
+	metas := make(map[string]hitMeta, total)
+	for range total {
 		id := uuidFrom(r)
 		t := time.Unix(epochUnix, 0).UTC().Add(-time.Duration(r.Int64N(int64(90 * 24 * time.Hour)))).Truncate(time.Millisecond)
 		p := pageFor(r, field, value)
@@ -161,6 +165,9 @@ func generateSearch(query string, n int) ([]byte, map[string]hitMeta) {
 			Result:        "https://urlscan.io/api/v1/result/" + id,
 		})
 		metas[id] = hitMeta{time: t, page: p}
+	}
+	if n < total {
+		ans.Results = newest(ans.Results, n)
 	}
 	if n > 1 && !ans.Results[0].taskTime().Before(ans.Results[1].taskTime()) {
 		// Newest first must be the client's work, never an accident of the fake.
@@ -176,4 +183,22 @@ func generateSearch(query string, n int) ([]byte, map[string]hitMeta) {
 func (h searchHit) taskTime() time.Time {
 	t, _ := time.Parse(time.RFC3339Nano, h.Task.Time)
 	return t
+}
+
+// newest keeps the n newest of hits, in their order.
+func newest(hits []searchHit, n int) []searchHit {
+	times := make([]time.Time, len(hits))
+	for i, h := range hits {
+		times[i] = h.taskTime()
+	}
+	sorted := slices.Clone(times)
+	slices.SortFunc(sorted, func(a, b time.Time) int { return b.Compare(a) })
+	cutoff := sorted[n-1]
+	kept := hits[:0:0]
+	for i, h := range hits {
+		if len(kept) < n && !times[i].Before(cutoff) {
+			kept = append(kept, h)
+		}
+	}
+	return kept
 }

@@ -28,16 +28,21 @@ const fixtureQuery = `page.ip:"1.1.1.1"`
 // documents.
 type Options struct {
 	Latency   time.Duration // added to every answer
-	Hits      int           // hits of a generated search (default 10), cut to the size asked
+	Hits      int           // hits of a generated search (default 10); a smaller size asked gets the newest of them
 	DocBytes  int           // approximate size of a generated result document (default 8 KiB)
 	APIKey    string        // when set, a request with another API-Key header answers 401
 	FailEvery int           // when > 0, one call in FailEvery fails, cycling through failure kinds (for soak tests)
+	// Limits are quotas per rate-limit action (search, retrieve, private,
+	// unlisted, public) for the fake's one window, which ends only with
+	// Reset; an action without one is never spent. Past its quota an action
+	// answers 429, as urlscan does.
+	Limits map[string]int
 }
 
 // Request is what the fake saw of one request. It records whether the
 // API-Key header was present, never its value.
 type Request struct {
-	Endpoint    string // search, result, scan, or "" for another path
+	Endpoint    string // search, result, scan, quotas, or "" for another path
 	Method      string
 	Path        string // as sent, escaped
 	Query       string // q of a search
@@ -66,7 +71,7 @@ type Server struct {
 	seq      int64               // calls seen, for FailEvery
 	metas    map[string]hitMeta  // what generated searches said about their scans
 	docs     map[string]docParts // generated result documents, less the shared padding
-	used     map[string]int64    // calls per rate-limit action, for X-Rate-Limit-Remaining
+	used     map[string]int64    // successful calls per rate-limit action, for X-Rate-Limit-Remaining and quotas
 }
 
 // maxRecorded bounds the request log and the remembered scans, so a long
@@ -99,7 +104,7 @@ func NewServer(o Options) *Server {
 func (s *Server) Close() { s.ts.Close() }
 
 // Calls returns how many requests reached endpoint ("search", "result",
-// "scan") since the start or the last Reset.
+// "scan", "quotas") since the start or the last Reset.
 func (s *Server) Calls(endpoint string) int64 {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -125,8 +130,12 @@ func (s *Server) Reset() {
 	s.used = make(map[string]int64)
 }
 
-// route splits an API path into its endpoint and, for a result, the id.
+// route splits a path into its endpoint and, for a result, the id. The
+// quotas endpoint is at the origin, outside the API root.
 func route(path string) (endpoint, id string) {
+	if path == "/user/quotas/" || path == "/user/quotas" {
+		return "quotas", ""
+	}
 	rest, ok := strings.CutPrefix(path, "/api/v1/")
 	if !ok {
 		return "", ""
@@ -206,6 +215,8 @@ func (s *Server) answer(w http.ResponseWriter, r *http.Request, endpoint, id str
 		s.result(w, id, extra)
 	case endpoint == "scan" && r.Method == http.MethodPost:
 		s.scan(w, scanBody, extra)
+	case endpoint == "quotas" && r.Method == http.MethodGet:
+		s.quotas(w, extra)
 	case endpoint != "":
 		writeError(w, http.StatusMethodNotAllowed, "Method Not Allowed", "", extra)
 	default:
@@ -224,12 +235,15 @@ func (s *Server) search(w http.ResponseWriter, r *http.Request, extra http.Heade
 		writeError(w, http.StatusBadRequest, "Query is required", "The q parameter is missing.", extra)
 		return
 	}
+	if !s.charge(w, "search", extra) {
+		return
+	}
 	var body []byte
 	if query == fixtureQuery {
 		body = cutResults(mustFixture("search_ip_1.1.1.1.json"), size)
 	} else {
 		var metas map[string]hitMeta
-		body, metas = generateSearch(query, min(s.opts.Hits, size))
+		body, metas = generateSearch(query, s.opts.Hits, size)
 		s.mu.Lock()
 		if len(s.metas) > maxRecorded {
 			clear(s.metas)
@@ -239,13 +253,14 @@ func (s *Server) search(w http.ResponseWriter, r *http.Request, extra http.Heade
 		}
 		s.mu.Unlock()
 	}
-	s.rateHeaders(w.Header(), "search", extra)
 	writeJSON(w, http.StatusOK, body)
 }
 
 func (s *Server) result(w http.ResponseWriter, id string, extra http.Header) {
 	if b, err := fixtures.ReadFile("fixtures/result_" + id + ".json"); err == nil && validID(id) {
-		s.rateHeaders(w.Header(), "result", extra)
+		if !s.charge(w, "retrieve", extra) {
+			return
+		}
 		writeJSON(w, http.StatusOK, b)
 		return
 	}
@@ -253,8 +268,10 @@ func (s *Server) result(w http.ResponseWriter, id string, extra http.Header) {
 		writeError(w, http.StatusNotFound, "Scan is not finished yet or does not exist", "", extra)
 		return
 	}
+	if !s.charge(w, "retrieve", extra) {
+		return
+	}
 	head, tail := s.resultParts(id)
-	s.rateHeaders(w.Header(), "result", extra)
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Content-Length", strconv.Itoa(len(head)+len(s.padding)+len(tail)))
 	w.WriteHeader(http.StatusOK)
@@ -284,7 +301,9 @@ func (s *Server) scan(w http.ResponseWriter, body []byte, extra http.Header) {
 	if err != nil {
 		panic(err) // only decoded JSON is marshalled
 	}
-	s.rateHeaders(w.Header(), req.Visibility, extra)
+	if !s.charge(w, req.Visibility, extra) {
+		return
+	}
 	writeJSON(w, http.StatusOK, out)
 }
 
@@ -312,28 +331,6 @@ func (s *Server) resultParts(id string) (head, tail []byte) {
 	s.docs[id] = docParts{head, tail}
 	s.mu.Unlock()
 	return head, tail
-}
-
-// rateHeaders sets urlscan's rate-limit headers: a quota so large that it
-// is never spent, unless extra (a fault's headers) says otherwise.
-func (s *Server) rateHeaders(h http.Header, action string, extra http.Header) {
-	const limit = 1_000_000
-	s.mu.Lock()
-	s.used[action]++
-	used := s.used[action]
-	s.mu.Unlock()
-	now := time.Now().UTC()
-	reset := now.Truncate(time.Minute).Add(time.Minute)
-	h.Set("X-Rate-Limit-Scope", "team")
-	h.Set("X-Rate-Limit-Action", action)
-	h.Set("X-Rate-Limit-Window", "minute")
-	h.Set("X-Rate-Limit-Limit", strconv.Itoa(limit))
-	h.Set("X-Rate-Limit-Remaining", strconv.FormatInt(max(1, limit-used), 10))
-	h.Set("X-Rate-Limit-Reset", reset.Format(time.RFC3339))
-	h.Set("X-Rate-Limit-Reset-After", strconv.Itoa(max(1, int(reset.Sub(now).Seconds()))))
-	for k, v := range extra {
-		h[k] = v
-	}
 }
 
 func writeJSON(w http.ResponseWriter, status int, body []byte) {

@@ -156,7 +156,7 @@ func TestGeneratedResult(t *testing.T) {
 		if n := len(body); n < 290<<10 || n > 330<<10 {
 			t.Errorf("got a %d-byte document, want about 300 KiB", n)
 		}
-		if resp.Header.Get("X-Rate-Limit-Remaining") == "" || resp.Header.Get("X-Rate-Limit-Action") != "result" {
+		if resp.Header.Get("X-Rate-Limit-Remaining") == "" || resp.Header.Get("X-Rate-Limit-Action") != "retrieve" {
 			t.Errorf("rate-limit headers missing: %v", resp.Header)
 		}
 		var r struct {
