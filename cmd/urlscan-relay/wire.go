@@ -16,6 +16,7 @@ import (
 	"urlscan-relay/internal/cache"
 	"urlscan-relay/internal/cache/rediscache"
 	"urlscan-relay/internal/config"
+	"urlscan-relay/internal/cooloff"
 	"urlscan-relay/internal/relay"
 	"urlscan-relay/internal/urlscan"
 )
@@ -115,13 +116,16 @@ func newRelay(ctx context.Context, cfg config.Config, roots *x509.CertPool, reg 
 			closers[i]()
 		}
 	}}
-	var store *rediscache.Store
+	var (
+		store *rediscache.Store
+		gate  *cooloff.Gate // Redis's health, shared by the caches and the rate-limit marks
+	)
 	if cfg.RedisURL != "" {
 		s, err := rediscache.Open(ctx, cfg.RedisURL, rediscache.Options{Logger: logger})
 		if err != nil {
 			return nil, fmt.Errorf("REDIS_URL: %w", err)
 		}
-		store = s
+		store, gate = s, cooloff.New(0, 0, nil)
 		closers = append(closers, func() { _ = s.Close() })
 	}
 	opts := urlscan.Options{
@@ -134,7 +138,7 @@ func newRelay(ctx context.Context, cfg config.Config, roots *x509.CertPool, reg 
 		Logger:            logger,
 	}
 	if store != nil {
-		opts.Limits = urlscan.NewSharedLimits(store.Limits(), nil, func(err error) {
+		opts.Limits = urlscan.NewSharedLimits(store.Limits(), gate, nil, func(err error) {
 			logger.Warn("shared rate-limit store unavailable; using this replica's own marks", "error", err)
 		})
 	}
@@ -154,7 +158,7 @@ func newRelay(ctx context.Context, cfg config.Config, roots *x509.CertPool, reg 
 	searchBytes := cfg.CacheBytes() / 4
 	searches, err := cache.New(cache.Options[[]urlscan.Hit]{
 		Name: "search", MaxBytes: searchBytes, TTL: searchTTL, Weigh: relay.WeighHits,
-		Remote: remote(store, "search"), Codec: cache.JSONCodec[[]urlscan.Hit]{},
+		Remote: remote(store, "search"), RemoteGate: gate, Codec: cache.JSONCodec[[]urlscan.Hit]{},
 		LoadTimeout: cfg.RequestTimeout, Registerer: reg, Logger: logger,
 	})
 	if err != nil {
@@ -164,7 +168,7 @@ func newRelay(ctx context.Context, cfg config.Config, roots *x509.CertPool, reg 
 	closers = append(closers, searches.Close)
 	results, err := cache.New(cache.Options[*urlscan.Result]{
 		Name: "result", MaxBytes: cfg.CacheBytes() - searchBytes, TTL: resultTTL, Weigh: relay.WeighResult,
-		Remote: remote(store, "result"), Codec: cache.JSONCodec[*urlscan.Result]{},
+		Remote: remote(store, "result"), RemoteGate: gate, Codec: cache.JSONCodec[*urlscan.Result]{},
 		LoadTimeout: cfg.RequestTimeout, Registerer: reg, Logger: logger,
 	})
 	if err != nil {

@@ -14,15 +14,15 @@ import (
 
 	"github.com/maypok86/otter/v2"
 	"github.com/prometheus/client_golang/prometheus"
+
+	"urlscan-relay/internal/cooloff"
 )
 
 // Defaults for the zero values of Options.
 const (
-	DefaultMaxBytes       = 16 << 20
-	DefaultRemoteTimeout  = 100 * time.Millisecond
-	DefaultRemoteCooloff  = time.Second
-	DefaultLoadTimeout    = 30 * time.Second
-	defaultRemoteLogEvery = 30 * time.Second
+	DefaultMaxBytes      = 16 << 20
+	DefaultRemoteTimeout = 100 * time.Millisecond
+	DefaultLoadTimeout   = 30 * time.Second
 )
 
 // entryOverhead approximates what otter and the map spend per entry beyond
@@ -49,9 +49,10 @@ type Options[V any] struct {
 	Codec Codec[V]
 	// RemoteTimeout bounds each remote call; 0 means DefaultRemoteTimeout.
 	RemoteTimeout time.Duration
-	// RemoteCooloff is how long the remote is skipped after it failed; 0
-	// means DefaultRemoteCooloff.
-	RemoteCooloff time.Duration
+	// RemoteGate is the remote's health gate, to be shared by everything
+	// that calls the same store; nil gives the cache one of its own with
+	// cooloff's defaults.
+	RemoteGate *cooloff.Gate
 	// LoadTimeout bounds a load, which outlives any one caller but not all
 	// of them (see Get); 0 means DefaultLoadTimeout.
 	LoadTimeout time.Duration
@@ -98,7 +99,7 @@ func New[V any](o Options[V]) (*Cache[V], error) {
 	switch {
 	case o.Name == "":
 		return nil, errors.New("cache: Name is required")
-	case o.TTL < 0 || o.MaxBytes < 0 || o.RemoteTimeout < 0 || o.RemoteCooloff < 0 || o.LoadTimeout < 0:
+	case o.TTL < 0 || o.MaxBytes < 0 || o.RemoteTimeout < 0 || o.LoadTimeout < 0:
 		return nil, fmt.Errorf("cache %s: negative TTL, MaxBytes or timeout", o.Name)
 	case o.TTL > 0 && o.Weigh == nil:
 		return nil, fmt.Errorf("cache %s: Weigh is required to bound memory", o.Name)
@@ -164,16 +165,19 @@ func New[V any](o Options[V]) (*Cache[V], error) {
 	}
 	c.mem = mem
 	if o.Remote != nil {
+		gate := o.RemoteGate
+		if gate == nil {
+			gate = cooloff.New(0, 0, c.now)
+		}
 		c.remote = &remoteTier[V]{
-			r:        o.Remote,
-			codec:    o.Codec,
-			timeout:  orDefault(o.RemoteTimeout, DefaultRemoteTimeout),
-			cooloff:  orDefault(o.RemoteCooloff, DefaultRemoteCooloff),
-			logEvery: defaultRemoteLogEvery,
-			now:      c.now,
-			log:      c.log,
-			name:     o.Name,
-			errors:   m.remoteErrors.Inc,
+			r:       o.Remote,
+			codec:   o.Codec,
+			timeout: orDefault(o.RemoteTimeout, DefaultRemoteTimeout),
+			gate:    gate,
+			now:     c.now,
+			log:     c.log,
+			name:    o.Name,
+			errors:  m.remoteErrors.Inc,
 		}
 	}
 	return c, nil

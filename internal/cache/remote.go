@@ -3,8 +3,9 @@ package cache
 import (
 	"context"
 	"log/slog"
-	"sync/atomic"
 	"time"
+
+	"urlscan-relay/internal/cooloff"
 )
 
 // Remote is a tier shared by replicas (Redis). Get reports found=false with a
@@ -15,23 +16,19 @@ type Remote interface {
 }
 
 // remoteTier wraps a Remote so that its failures never reach a caller: every
-// call is bounded by a short timeout, a failure makes the cache skip the
-// remote for a cool-off (a hung Redis would otherwise add the timeout to
-// every load), and failures are logged at most once per logEvery.
+// call is bounded by a short timeout, and the remote's health gate (shared
+// with everything else that calls the same store) skips it for a cool-off
+// after a failure (a hung Redis would otherwise add the timeout to every
+// load) and lets a failure be logged at most once per period.
 type remoteTier[V any] struct {
-	r        Remote
-	codec    Codec[V]
-	timeout  time.Duration
-	cooloff  time.Duration
-	logEvery time.Duration
-	now      func() time.Time
-	log      *slog.Logger
-	name     string
-	errors   func()
-
-	skipUntil  atomic.Int64 // unix nanos; remote is skipped before it
-	lastLog    atomic.Int64 // unix nanos of the last warning
-	suppressed atomic.Int64 // failures not logged since the last warning
+	r       Remote
+	codec   Codec[V]
+	timeout time.Duration
+	gate    *cooloff.Gate
+	now     func() time.Time
+	log     *slog.Logger
+	name    string
+	errors  func()
 }
 
 // get returns the value and its absolute expiry (unix nanos); ok=false on
@@ -96,7 +93,7 @@ func (t *remoteTier[V]) set(ctx context.Context, key string, v V, expiresAt time
 }
 
 func (t *remoteTier[V]) usable() bool {
-	return t.now().UnixNano() >= t.skipUntil.Load()
+	return t.gate.Open()
 }
 
 // failed counts a remote failure; unavailable ones (as opposed to bad data)
@@ -104,15 +101,10 @@ func (t *remoteTier[V]) usable() bool {
 // the key.
 func (t *remoteTier[V]) failed(op string, err error, unavailable bool) {
 	t.errors()
-	now := t.now().UnixNano()
-	if unavailable {
-		t.skipUntil.Store(now + int64(t.cooloff))
-	}
-	last := t.lastLog.Load()
-	if last != 0 && now-last < int64(t.logEvery) || !t.lastLog.CompareAndSwap(last, now) {
-		t.suppressed.Add(1)
+	report, suppressed := t.gate.Failed(unavailable)
+	if !report {
 		return
 	}
 	t.log.Warn("cache remote tier failed; serving from memory and origin",
-		"cache", t.name, "op", op, "err", err, "suppressed", t.suppressed.Swap(0))
+		"cache", t.name, "op", op, "err", err, "suppressed", suppressed)
 }

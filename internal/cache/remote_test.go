@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"urlscan-relay/internal/clocktest"
+	"urlscan-relay/internal/cooloff"
 )
 
 func newRemoteCache(t *testing.T, r Remote, clock *clocktest.Clock, ttl time.Duration) *Cache[string] {
@@ -122,7 +123,7 @@ func TestRemoteCooloffEnds(t *testing.T) {
 	r := newFakeRemote()
 	r.failGet = errRemoteDown
 	c := newStringCache(t, Options[string]{
-		TTL: time.Minute, Remote: r, Codec: JSONCodec[string]{}, Now: clock.Now, RemoteCooloff: 2 * time.Second,
+		TTL: time.Minute, Remote: r, Codec: JSONCodec[string]{}, Now: clock.Now, RemoteGate: cooloff.New(2*time.Second, 0, clock.Now),
 	})
 	l := &loader{value: "v"}
 	ctx := context.Background()
@@ -138,6 +139,29 @@ func TestRemoteCooloffEnds(t *testing.T) {
 	c.Get(ctx, "c", "", l.load)
 	if gets, sets := r.counts(); gets != 2 || sets != 1 {
 		t.Errorf("after cool-off: remote gets %d, sets %d; want 2, 1", gets, sets)
+	}
+}
+
+// Two caches on one store share its gate: a failure one meets spares the
+// other the remote for the cool-off.
+func TestRemoteGateIsShared(t *testing.T) {
+	clock := clocktest.New(time.Unix(1_700_000_000, 0))
+	r := newFakeRemote()
+	r.failGet = errRemoteDown
+	gate := cooloff.New(time.Second, 0, clock.Now)
+	opts := Options[string]{TTL: time.Minute, Remote: r, Codec: JSONCodec[string]{}, Now: clock.Now, RemoteGate: gate}
+	first, second := newStringCache(t, opts), newStringCache(t, opts)
+	l := &loader{value: "v"}
+	ctx := context.Background()
+	first.Get(ctx, "a", "", l.load)
+	second.Get(ctx, "b", "", l.load)
+	if gets, sets := r.counts(); gets != 1 || sets != 0 {
+		t.Errorf("remote gets %d, sets %d; want 1, 0: the second cache should skip the remote the first found down", gets, sets)
+	}
+	clock.Advance(time.Second)
+	second.Get(ctx, "c", "", l.load)
+	if gets, _ := r.counts(); gets != 2 {
+		t.Errorf("after the cool-off: remote gets %d, want 2", gets)
 	}
 }
 

@@ -2,50 +2,45 @@ package urlscan
 
 import (
 	"context"
-	"sync"
 	"time"
-)
 
-// sharedCooloff is how long a failing shared store is left alone, and
-// sharedWarnEvery how often its failure is logged.
-const (
-	sharedCooloff   = time.Second
-	sharedWarnEvery = 30 * time.Second
+	"urlscan-relay/internal/cooloff"
 )
 
 // NewSharedLimits returns a LimitStore that keeps every block in this
 // process's memory and also in shared (Redis), so a replica learns what
 // another replica was told. The memory copy answers first: a replica that
-// saw a 429 holds the key back even while the shared store is down. A
-// failing shared store is skipped for a second after each failure, so a hung
-// Redis cannot slow every urlscan.io call, and its errors never reach the
-// caller; warn (may be nil) hears of them at most every 30 seconds.
-func NewSharedLimits(shared LimitStore, now func() time.Time, warn func(error)) LimitStore {
+// saw a 429 holds the key back even while the shared store is down. gate is
+// the shared store's health gate, shared with the caches on the same store
+// (nil: one of its own): a failing store is skipped for its cool-off, so a
+// hung Redis cannot slow every urlscan.io call, and its errors never reach
+// the caller; warn (may be nil) hears of those the gate lets through.
+func NewSharedLimits(shared LimitStore, gate *cooloff.Gate, now func() time.Time, warn func(error)) LimitStore {
 	if now == nil {
 		now = time.Now
+	}
+	if gate == nil {
+		gate = cooloff.New(0, 0, now)
 	}
 	if warn == nil {
 		warn = func(error) {}
 	}
-	return &sharedLimits{local: NewMemoryLimits(now), shared: shared, now: now, warn: warn}
+	return &sharedLimits{local: NewMemoryLimits(now), shared: shared, gate: gate, now: now, warn: warn}
 }
 
 type sharedLimits struct {
 	local  LimitStore
 	shared LimitStore
+	gate   *cooloff.Gate
 	now    func() time.Time
 	warn   func(error)
-
-	mu       sync.Mutex
-	skipTill time.Time // shared store left alone until then
-	warned   time.Time // last warning
 }
 
 func (s *sharedLimits) BlockedUntil(ctx context.Context, keyID, action string) (time.Time, error) {
 	if until, _ := s.local.BlockedUntil(ctx, keyID, action); until.After(s.now()) {
 		return until, nil
 	}
-	if !s.usable() {
+	if !s.gate.Open() {
 		return time.Time{}, nil
 	}
 	until, err := s.shared.BlockedUntil(ctx, keyID, action)
@@ -62,7 +57,7 @@ func (s *sharedLimits) BlockedUntil(ctx context.Context, keyID, action string) (
 
 func (s *sharedLimits) Block(ctx context.Context, keyID, action string, until time.Time) error {
 	_ = s.local.Block(ctx, keyID, action, until)
-	if !s.usable() {
+	if !s.gate.Open() {
 		return nil
 	}
 	if err := s.shared.Block(ctx, keyID, action, until); err != nil {
@@ -71,22 +66,8 @@ func (s *sharedLimits) Block(ctx context.Context, keyID, action string, until ti
 	return nil
 }
 
-func (s *sharedLimits) usable() bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return !s.now().Before(s.skipTill)
-}
-
 func (s *sharedLimits) failed(err error) {
-	now := s.now()
-	s.mu.Lock()
-	s.skipTill = now.Add(sharedCooloff)
-	warn := now.Sub(s.warned) >= sharedWarnEvery
-	if warn {
-		s.warned = now
-	}
-	s.mu.Unlock()
-	if warn {
+	if report, _ := s.gate.Failed(true); report {
 		s.warn(err)
 	}
 }

@@ -6,6 +6,9 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"urlscan-relay/internal/clocktest"
+	"urlscan-relay/internal/cooloff"
 )
 
 // flakyLimits is a shared store that can be made to fail, and counts calls.
@@ -40,8 +43,8 @@ func TestSharedLimits(t *testing.T) {
 
 	shared := &flakyLimits{LimitStore: NewMemoryLimits(now)}
 	var warnings atomic.Int64
-	a := NewSharedLimits(shared, now, func(error) { warnings.Add(1) })
-	b := NewSharedLimits(shared, now, nil)
+	a := NewSharedLimits(shared, nil, now, func(error) { warnings.Add(1) })
+	b := NewSharedLimits(shared, nil, now, nil)
 
 	if err := a.Block(ctx, "k1", "search", now().Add(time.Minute)); err != nil {
 		t.Fatal(err)
@@ -80,5 +83,39 @@ func TestSharedLimits(t *testing.T) {
 	}
 	if until, _ := b.BlockedUntil(ctx, "k4", "scan"); !until.After(now()) {
 		t.Error("after the cool-off the shared store is used again")
+	}
+}
+
+// One gate for one store: a failure the caches met keeps the rate-limit
+// marks off Redis too, for the same cool-off, and a failure met here warns
+// only when the gate lets it.
+func TestSharedLimitsShareTheStoresGate(t *testing.T) {
+	clock := clocktest.New(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
+	ctx := context.Background()
+	shared := &flakyLimits{LimitStore: NewMemoryLimits(clock.Now)}
+	gate := cooloff.New(time.Second, time.Minute, clock.Now)
+	var warnings atomic.Int64
+	l := NewSharedLimits(shared, gate, clock.Now, func(error) { warnings.Add(1) })
+
+	gate.Failed(true) // the caches' remote tier failed on the same store
+	if _, err := l.BlockedUntil(ctx, "k", "search"); err != nil {
+		t.Fatal(err)
+	}
+	if err := l.Block(ctx, "k", "scan", clock.Now().Add(time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	if n := shared.calls.Load(); n != 0 {
+		t.Errorf("the shared store was called %d times within the cool-off another user of it started", n)
+	}
+	clock.Advance(time.Second)
+	shared.down.Store(true)
+	if _, err := l.BlockedUntil(ctx, "k", "search"); err != nil {
+		t.Fatal(err)
+	}
+	if shared.calls.Load() != 1 || warnings.Load() != 0 {
+		t.Errorf("after the cool-off: %d calls, %d warnings; want 1 call, and no warning within the gate's period", shared.calls.Load(), warnings.Load())
+	}
+	if gate.Open() {
+		t.Error("a failure here did not close the shared gate")
 	}
 }

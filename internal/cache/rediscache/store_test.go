@@ -14,6 +14,7 @@ import (
 
 	"urlscan-relay/internal/cache"
 	"urlscan-relay/internal/cache/rediscache/redistest"
+	"urlscan-relay/internal/cooloff"
 )
 
 // result stands in for a mapped urlscan result.
@@ -34,11 +35,11 @@ func replica(t *testing.T, s *Store) *cache.Cache[result] {
 
 // replicaWith sets the cache's remote cool-off; a tiny one sends every
 // lookup to Redis, to time go-redis itself.
-func replicaWith(t *testing.T, s *Store, cooloff time.Duration) *cache.Cache[result] {
+func replicaWith(t *testing.T, s *Store, coolFor time.Duration) *cache.Cache[result] {
 	t.Helper()
 	c, err := cache.New(cache.Options[result]{
 		Name: "result", TTL: time.Hour, Weigh: weighResult,
-		Remote: s.Remote("result"), Codec: cache.JSONCodec[result]{}, RemoteCooloff: cooloff,
+		Remote: s.Remote("result"), Codec: cache.JSONCodec[result]{}, RemoteGate: cooloff.New(coolFor, 0, nil),
 	})
 	if err != nil {
 		t.Fatalf("cache.New: %v", err)
