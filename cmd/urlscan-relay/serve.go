@@ -87,7 +87,7 @@ func serve(ctx context.Context, getenv func(string) string, stdout io.Writer) er
 		MaxHeaderBytes: maxHeaderBytes,
 		ErrorLog:       slogErrorLog(logger),
 	}
-	logger.Info("listening", "addr", ln.Addr().String(), "version", version)
+	logger.Info("listening", "addr", ln.Addr().String(), "version", version, "base_path", cfg.BasePath)
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
 

@@ -57,3 +57,10 @@ func authFailure(r reason, msg string) *failure {
 func missingKey() *failure {
 	return &failure{reason: reasonMissingKey, err: tr.New(tr.PermissionDenied, tr.MsgMissingKey)}
 }
+
+// IsWrongAudience reports whether err is Verify's refusal of a token whose
+// aud names another URL, so that the caller can say which URL it expected.
+func IsWrongAudience(err error) bool {
+	te, ok := err.(*tr.Error)
+	return ok && te.Code == tr.AuthorizationError && te.Message == "Authorization failed: "+msgWrongAudience
+}

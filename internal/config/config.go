@@ -18,32 +18,34 @@ const DefaultEntitiesLimit = 100
 
 // Config is everything the relay can be told at start-up.
 type Config struct {
-	Port          int      // PORT; 0 picks a free port
-	URLScanAPIURL string   // URLSCAN_API_URL, without a trailing slash
-	URLScanUIURL  string   // URLSCAN_UI_URL, without a trailing slash
-	JWKSHosts     []string // JWKS_HOSTS
+	Port              int           // PORT; 0 picks a free port
+	URLScanAPIURL     string        // URLSCAN_API_URL, without a trailing slash
+	URLScanUIURL      string        // URLSCAN_UI_URL, without a trailing slash
+	JWKSHosts         []string      // JWKS_HOSTS
+	RelayAudience     []string      // RELAY_AUDIENCE; empty: derive from the request
+	BasePath          string        // BASE_PATH: "" or "/a/b", the prefix of every relay endpoint
+	TrustProxyHeaders bool          // TRUST_PROXY_HEADERS
+	ScanVisibilities  []string      // SCAN_VISIBILITIES, in order
+	EntitiesLimitMax  int           // ENTITIES_LIMIT_MAX
+	MaxBodyBytes      int64         // MAX_BODY_BYTES
+	MaxObservables    int           // MAX_OBSERVABLES
+	RequestTimeout    time.Duration // REQUEST_TIMEOUT
+	URLScanTimeout    time.Duration // URLSCAN_TIMEOUT
+	LogLevel          string        // LOG_LEVEL: debug, info, warn, error
+	LogFormat         string        // LOG_FORMAT: json, text
+	SSLCertFile       string        // SSL_CERT_FILE: extra trusted CAs (PEM)
+	SSLCertDir        string        // SSL_CERT_DIR: directories of extra trusted CAs, colon-separated
+	CacheMaxMB        int           // CACHE_MAX_MB: memory for the search and result caches
+	SearchCacheTTL    time.Duration // SEARCH_CACHE_TTL; 0 disables
+	ResultCacheTTL    time.Duration // RESULT_CACHE_TTL; 0 disables
+	RedisURL          string        // REDIS_URL; empty: caches stay in memory
+	ShutdownDelay     time.Duration // SHUTDOWN_DELAY: serve on, /readyz failing, before draining
+	ShutdownTimeout   time.Duration // SHUTDOWN_TIMEOUT: the most in-flight requests get to finish
+
 	// ConfigurationTokenKey (CONFIGURATION_TOKEN_KEY) is the shared key
 	// HS256 configuration tokens are verified with, exactly as set; empty:
 	// HS256 is refused. A secret: never log it.
 	ConfigurationTokenKey string
-	RelayAudience         []string      // RELAY_AUDIENCE; empty: derive from the request
-	TrustProxyHeaders     bool          // TRUST_PROXY_HEADERS
-	ScanVisibilities      []string      // SCAN_VISIBILITIES, in order
-	EntitiesLimitMax      int           // ENTITIES_LIMIT_MAX
-	MaxBodyBytes          int64         // MAX_BODY_BYTES
-	MaxObservables        int           // MAX_OBSERVABLES
-	RequestTimeout        time.Duration // REQUEST_TIMEOUT
-	URLScanTimeout        time.Duration // URLSCAN_TIMEOUT
-	LogLevel              string        // LOG_LEVEL: debug, info, warn, error
-	LogFormat             string        // LOG_FORMAT: json, text
-	SSLCertFile           string        // SSL_CERT_FILE: extra trusted CAs (PEM)
-	SSLCertDir            string        // SSL_CERT_DIR: directories of extra trusted CAs, colon-separated
-	CacheMaxMB            int           // CACHE_MAX_MB: memory for the search and result caches
-	SearchCacheTTL        time.Duration // SEARCH_CACHE_TTL; 0 disables
-	ResultCacheTTL        time.Duration // RESULT_CACHE_TTL; 0 disables
-	RedisURL              string        // REDIS_URL; empty: caches stay in memory
-	ShutdownDelay         time.Duration // SHUTDOWN_DELAY: serve on, /readyz failing, before draining
-	ShutdownTimeout       time.Duration // SHUTDOWN_TIMEOUT: the most in-flight requests get to finish
 
 	// ResultsPerObservable is how many of an observable's newest hits get
 	// their result document fetched (RESULTS_PER_OBSERVABLE); 0: every
@@ -95,6 +97,7 @@ func Load(getenv func(string) string) (Config, error) {
 	p.hosts("JWKS_HOSTS", &c.JWKSHosts)
 	p.sharedKey("CONFIGURATION_TOKEN_KEY", &c.ConfigurationTokenKey, auth.MinSharedKeyBytes)
 	p.audiences("RELAY_AUDIENCE", &c.RelayAudience)
+	p.basePath("BASE_PATH", &c.BasePath)
 	p.boolean("TRUST_PROXY_HEADERS", &c.TrustProxyHeaders)
 	p.visibilities("SCAN_VISIBILITIES", &c.ScanVisibilities)
 	p.integer("ENTITIES_LIMIT_MAX", &c.EntitiesLimitMax, 1, 100000)

@@ -72,6 +72,7 @@ func TestLoadValues(t *testing.T) {
 		"SHUTDOWN_DELAY":          "0",
 		"SHUTDOWN_TIMEOUT":        "2s",
 		"CONFIGURATION_TOKEN_KEY": " a key of thirty-two bytes or more ",
+		"BASE_PATH":               "/integrations/urlscanio/",
 	}))
 	if err != nil {
 		t.Fatalf("Load error: %v", err)
@@ -103,6 +104,7 @@ func TestLoadValues(t *testing.T) {
 		{"ShutdownDelay", got.ShutdownDelay, time.Duration(0)},
 		{"ShutdownTimeout", got.ShutdownTimeout, 2 * time.Second},
 		{"ConfigurationTokenKey", got.ConfigurationTokenKey, " a key of thirty-two bytes or more "},
+		{"BasePath", got.BasePath, "/integrations/urlscanio"},
 	}
 	for _, c := range checks {
 		if c.got != c.want {
@@ -149,6 +151,18 @@ func TestLoadRejects(t *testing.T) {
 		{"CONFIGURATION_TOKEN_KEY", "hunter2"},
 		{"CONFIGURATION_TOKEN_KEY", "hunter2-and-24-more-bytes-is-31"},
 		{"CONFIGURATION_TOKEN_KEY", "   "},
+		{"BASE_PATH", "integrations/urlscanio"},
+		{"BASE_PATH", "/a//b"},
+		{"BASE_PATH", "/a/../b"},
+		{"BASE_PATH", "/a/./b"},
+		{"BASE_PATH", "/a b"},
+		{"BASE_PATH", "/a?b=c"},
+		{"BASE_PATH", "/a%2Fb"},
+		{"BASE_PATH", "/a#b"},
+		{"BASE_PATH", "https://relay.example/x"},
+		{"BASE_PATH", "/healthz"},
+		{"BASE_PATH", "/metrics/relay"},
+		{"BASE_PATH", "/readyz/"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name+"="+tt.value, func(t *testing.T) {
@@ -221,5 +235,24 @@ func TestEntitiesLimit(t *testing.T) {
 	c.EntitiesLimitMax = 10
 	if got := c.EntitiesLimit(0); got != 10 {
 		t.Errorf("EntitiesLimit(0) with max 10 = %d, want 10", got)
+	}
+}
+
+func TestLoadBasePath(t *testing.T) {
+	for in, want := range map[string]string{
+		"":                         "",
+		"/":                        "",
+		"///":                      "",
+		"/x":                       "/x",
+		"/integrations/urlscanio":  "/integrations/urlscanio",
+		"/integrations/urlscanio/": "/integrations/urlscanio",
+		"/v1.2/relay_x~y-z":        "/v1.2/relay_x~y-z",
+		"/healthzz":                "/healthzz",
+		"/api/metrics":             "/api/metrics",
+	} {
+		got, err := Load(env(map[string]string{"BASE_PATH": in}))
+		if err != nil || got.BasePath != want {
+			t.Errorf("BASE_PATH=%q: %q, %v; want %q", in, got.BasePath, err, want)
+		}
 	}
 }

@@ -196,6 +196,46 @@ func (p *parser) audiences(name string, dst *[]string) {
 	*dst = out
 }
 
+// rootPaths are where probes and metrics are served whatever BASE_PATH
+// says; a BASE_PATH at or under one of them would shadow it.
+var rootPaths = []string{"/healthz", "/readyz", "/metrics"}
+
+// basePath reads a path prefix such as /integrations/urlscanio: segments
+// of unreserved characters (RFC 3986), no empty, dot or dot-dot segment,
+// no query or escapes. A trailing slash is dropped; "/" alone means none.
+func (p *parser) basePath(name string, dst *string) {
+	v, ok := p.value(name)
+	if !ok {
+		return
+	}
+	v = strings.TrimRight(v, "/")
+	if v == "" {
+		*dst = ""
+		return
+	}
+	if !strings.HasPrefix(v, "/") {
+		p.fail(name, "must start with /, as in /integrations/urlscanio")
+		return
+	}
+	for _, seg := range strings.Split(v[1:], "/") {
+		if seg == "" || seg == "." || seg == ".." || strings.IndexFunc(seg, notUnreserved) >= 0 {
+			p.fail(name, "must be /-separated segments of letters, digits, -, ., _ and ~, as in /integrations/urlscanio")
+			return
+		}
+	}
+	for _, r := range rootPaths {
+		if v == r || strings.HasPrefix(v, r+"/") {
+			p.fail(name, "must not be at or under %s, which stays where probes and scrapers expect it", r)
+			return
+		}
+	}
+	*dst = v
+}
+
+func notUnreserved(c rune) bool {
+	return !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '-' || c == '.' || c == '_' || c == '~')
+}
+
 func (p *parser) visibilities(name string, dst *[]string) {
 	v, ok := p.value(name)
 	if !ok {

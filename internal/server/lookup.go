@@ -61,5 +61,9 @@ func (s *server) lookup(w http.ResponseWriter, r *http.Request, empty any, needs
 // authorize verifies the request's bearer token against the audiences this
 // request may carry.
 func (s *server) authorize(r *http.Request) (*auth.Claims, error) {
-	return s.Verifier.Verify(r.Context(), r.Header.Get("Authorization"), s.audiences(r))
+	claims, err := s.Verifier.Verify(r.Context(), r.Header.Get("Authorization"), s.audiences(r))
+	if err != nil && len(s.Config.RelayAudience) == 0 && auth.IsWrongAudience(err) {
+		return nil, derivedAudienceError(err.(*tr.Error), s.derivedAudience(r))
+	}
+	return claims, err
 }

@@ -7,16 +7,18 @@ import (
 )
 
 // routes lists every endpoint of the relay (PROTOCOL.md §1) in one place.
+// The relay's own endpoints are served under BASE_PATH; probes and metrics
+// stay at the root, where orchestrators and scrapers look for them.
 func (s *server) routes(rt *router) {
-	rt.handle(http.MethodPost, "/health", s.handleHealth())
-	rt.handle(http.MethodPost, "/observe/observables", s.handleObserve())
-	rt.handle(http.MethodPost, "/deliberate/observables", s.handleDeliberate())
-	rt.handle(http.MethodPost, "/refer/observables", s.handleRefer())
-	rt.handle(http.MethodPost, "/respond/observables", s.handleRespond())
-	rt.handle(http.MethodPost, "/respond/trigger", s.handleTrigger())
-	rt.handle(http.MethodPost, "/version", s.handleVersion())
-	rt.handle(http.MethodGet, "/watchdog", s.handleWatchdog())
-	rt.handle(http.MethodGet, "/", s.handleIndex(rt))
+	rt.api(http.MethodPost, "/health", s.handleHealth())
+	rt.api(http.MethodPost, "/observe/observables", s.handleObserve())
+	rt.api(http.MethodPost, "/deliberate/observables", s.handleDeliberate())
+	rt.api(http.MethodPost, "/refer/observables", s.handleRefer())
+	rt.api(http.MethodPost, "/respond/observables", s.handleRespond())
+	rt.api(http.MethodPost, "/respond/trigger", s.handleTrigger())
+	rt.api(http.MethodPost, "/version", s.handleVersion())
+	rt.api(http.MethodGet, "/watchdog", s.handleWatchdog())
+	rt.api(http.MethodGet, "/", s.handleIndex(rt))
 	rt.handle(http.MethodGet, "/healthz", s.handleHealthz())
 	rt.handle(http.MethodGet, "/readyz", s.handleReadyz())
 	if s.Gatherer != nil {

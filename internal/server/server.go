@@ -63,7 +63,7 @@ func New(d Deps) (http.Handler, error) {
 		return nil, err
 	}
 	s := &server{Deps: d, metrics: m}
-	rt := newRouter()
+	rt := newRouter(d.Config.BasePath)
 	s.routes(rt)
 	return s.observe(rt), nil
 }
