@@ -87,7 +87,13 @@ func faultTargets() []faultTarget {
 	}
 	nothing := func(*testing.T, any) {}
 	return []faultTarget{
-		{"health", "/health", "", everyCall("search"), nothing},
+		// Health asks the quotas endpoint, which spends no quota…
+		{"health", "/health", "", everyCall("quotas"), nothing},
+		// …and where urlscan.io has none (404), one search for one hit.
+		{"health without quotas", "/health", "", func(up *urlscantest.Server, f urlscantest.Fault) {
+			up.Inject(urlscantest.Fault{Endpoint: "quotas", Status: http.StatusNotFound})
+			everyCall("search")(up, f)
+		}, nothing},
 		// The search fails: no sighting of brokenDomain.
 		{"observe search", "/observe/observables", twoObservable, brokenSearch, observed(0)},
 		// Only the result documents fail: brokenDomain's three sightings stay.

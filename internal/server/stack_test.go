@@ -237,7 +237,7 @@ func TestUpstreamFailuresOnEveryEndpoint(t *testing.T) {
 		{"418", urlscantest.Fault{Status: 418, Body: `{"message":"teapot"}`}, "unknown", "418"},
 	}
 	routes := []struct{ path, body, endpoint string }{
-		{"/health", "", "search"},
+		{"/health", "", "quotas"},
 		{"/observe/observables", `[{"type":"domain","value":"a.example"}]`, "search"},
 		{"/deliberate/observables", `[{"type":"domain","value":"a.example"}]`, "search"},
 		{"/refer/observables", `[{"type":"domain","value":"a.example"}]`, "search"},

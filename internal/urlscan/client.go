@@ -82,6 +82,7 @@ type Options struct {
 // for concurrent use; Close releases its idle connections.
 type Client struct {
 	base    string
+	origin  string // scheme://host of base, where /user/quotas/ is
 	http    *http.Client
 	ua      string
 	timeout time.Duration
@@ -108,6 +109,7 @@ func New(o Options) (*Client, error) {
 	}
 	c := &Client{
 		base:    base,
+		origin:  originOf(base),
 		ua:      o.UserAgent,
 		timeout: o.Timeout,
 		maxDoc:  o.MaxDocumentBytes,

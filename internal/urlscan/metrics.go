@@ -13,6 +13,7 @@ type metrics struct {
 	duration  *prometheus.HistogramVec // endpoint
 	remaining *prometheus.GaugeVec     // action: the last X-Rate-Limit-Remaining seen, whatever the key
 	retries   *prometheus.CounterVec   // endpoint, reason
+	quota     *prometheus.GaugeVec     // action, window: the last remaining count the quotas endpoint answered, whatever the key
 }
 
 func newMetrics(reg prometheus.Registerer) (*metrics, error) {
@@ -34,6 +35,10 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 			Name: "urlscan_retries_total",
 			Help: "Calls to urlscan.io repeated, by endpoint and reason.",
 		}, []string{"endpoint", "reason"}),
+		quota: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "urlscan_quota_remaining",
+			Help: "Calls left in the current window, by urlscan.io action (search, retrieve, private, unlisted, public, ...) and window (minute, hour, day), as the quotas endpoint last answered for any key.",
+		}, []string{"action", "window"}),
 	}
 	if reg == nil {
 		return m, nil
@@ -49,6 +54,9 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 		return nil, err
 	}
 	if m.retries, err = register(reg, m.retries); err != nil {
+		return nil, err
+	}
+	if m.quota, err = register(reg, m.quota); err != nil {
 		return nil, err
 	}
 	m.initialise()

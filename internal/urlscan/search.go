@@ -34,16 +34,6 @@ func (c *Client) Search(ctx context.Context, apiKey, query string, size int) ([]
 	return hits, nil
 }
 
-// checkQuery is the search /health runs: cheap, and answered for any key.
-const checkQuery = `page.domain:"urlscan.io"`
-
-// Check makes one cheap authenticated call (a search for one hit), so that
-// /health proves the key and urlscan.io both work.
-func (c *Client) Check(ctx context.Context, apiKey string) error {
-	_, err := c.Search(ctx, apiKey, checkQuery, 1)
-	return err
-}
-
 // SearchQuery returns the urlscan query for an observable (PROTOCOL.md §4):
 // page.ip for ip and ipv6, page.domain for domain and hostname,
 // page.url.keyword for url, hash for sha256, the value quoted with `"` and
