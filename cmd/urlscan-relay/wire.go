@@ -181,6 +181,9 @@ func newRelay(ctx context.Context, cfg config.Config, roots *x509.CertPool, reg 
 		Visibilities:         cfg.ScanVisibilities,
 		ResultsPerObservable: cfg.ResultsPerObservable,
 		ResultsPerRequest:    cfg.ResultsPerRequest,
+		ScanTags:             cfg.ScanTags,
+		ScanCountry:          cfg.ScanCountry,
+		ScanDeny:             cfg.ScanDeny,
 	})
 	return parts, nil
 }

@@ -26,6 +26,10 @@ type Config struct {
 	BasePath          string        // BASE_PATH: "" or "/a/b", the prefix of every relay endpoint
 	TrustProxyHeaders bool          // TRUST_PROXY_HEADERS
 	ScanVisibilities  []string      // SCAN_VISIBILITIES, in order
+	ScanTags          []string      // SCAN_TAGS: sent with every submission
+	ScanCountry       string        // SCAN_COUNTRY: where urlscan.io scans from; empty: urlscan's choice
+	ScanDeny          []string      // SCAN_DENY: domains (and their subdomains) never submitted
+	ScanWait          time.Duration // SCAN_WAIT: how long a submitted scan is followed; 0: not at all
 	EntitiesLimitMax  int           // ENTITIES_LIMIT_MAX
 	MaxBodyBytes      int64         // MAX_BODY_BYTES
 	MaxObservables    int           // MAX_OBSERVABLES
@@ -62,6 +66,8 @@ func Default() Config {
 		URLScanUIURL:     "https://urlscan.io",
 		JWKSHosts:        []string{"visibility.amp.cisco.com", "visibility.eu.amp.cisco.com", "visibility.apjc.amp.cisco.com"},
 		ScanVisibilities: []string{"private", "unlisted", "public"},
+		ScanTags:         []string{"xdr"},
+		ScanWait:         2 * time.Minute,
 		EntitiesLimitMax: 1000,
 		MaxBodyBytes:     1 << 20,
 		MaxObservables:   500,
@@ -100,6 +106,10 @@ func Load(getenv func(string) string) (Config, error) {
 	p.basePath("BASE_PATH", &c.BasePath)
 	p.boolean("TRUST_PROXY_HEADERS", &c.TrustProxyHeaders)
 	p.visibilities("SCAN_VISIBILITIES", &c.ScanVisibilities)
+	p.scanTags("SCAN_TAGS", &c.ScanTags)
+	p.country("SCAN_COUNTRY", &c.ScanCountry)
+	p.domains("SCAN_DENY", &c.ScanDeny)
+	p.duration("SCAN_WAIT", &c.ScanWait, 0, time.Hour)
 	p.integer("ENTITIES_LIMIT_MAX", &c.EntitiesLimitMax, 1, 100000)
 	p.integer("RESULTS_PER_OBSERVABLE", &c.ResultsPerObservable, 0, 100000)
 	p.integer("RESULTS_PER_REQUEST", &c.ResultsPerRequest, 0, 1000000)

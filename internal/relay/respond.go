@@ -30,6 +30,9 @@ func (s *Service) Respond(obs []ctim.Observable) []ctim.Action {
 		if !scannable(o.Type) {
 			continue
 		}
+		if _, denied := s.deny.match(observableHost(o.Type, o.Value)); denied {
+			continue
+		}
 		for _, v := range s.visibilities {
 			actions = append(actions, ctim.Action{
 				ID:          actionPrefix + v,
@@ -68,7 +71,8 @@ type Trigger struct {
 
 // Trigger submits the scan t asks for. It refuses, with an "invalid
 // argument" *tr.Error, an action, visibility or observable Respond would not
-// have offered, and a URL that is not http(s) with a host; otherwise it
+// have offered (SCAN_DENY included), and a URL that is not http(s) with a
+// host; otherwise it
 // returns urlscan.io's error, if any.
 func (s *Service) Trigger(ctx context.Context, apiKey string, t Trigger) error {
 	req, err := s.scanRequest(t)
@@ -101,7 +105,10 @@ func (s *Service) scanRequest(t Trigger) (urlscan.ScanRequest, error) {
 	if err != nil {
 		return urlscan.ScanRequest{}, err
 	}
-	return urlscan.ScanRequest{URL: target, Visibility: visibility}, nil
+	if dom, denied := s.deny.match(observableHost("url", target)); denied {
+		return urlscan.ScanRequest{}, deniedError(typ, t.ObservableValue, dom)
+	}
+	return urlscan.ScanRequest{URL: target, Visibility: visibility, Tags: s.scanTags, Country: s.scanCountry}, nil
 }
 
 // scanURL is the URL urlscan.io should visit for an observable: a url as it

@@ -3,6 +3,7 @@ package relay
 import (
 	"context"
 	"errors"
+	"reflect"
 	"slices"
 	"testing"
 
@@ -93,7 +94,7 @@ func TestTrigger(t *testing.T) {
 			if err != nil {
 				t.Fatalf("Trigger(%+v) = %v", tc.trigger, err)
 			}
-			if got := f.scans; len(got) != 1 || got[0] != *tc.want {
+			if got := f.scans; len(got) != 1 || !reflect.DeepEqual(got[0], *tc.want) {
 				t.Errorf("scans = %v, want [%v]", got, *tc.want)
 			}
 		})

@@ -33,6 +33,9 @@ const DefaultConcurrency = 64
 type Config struct {
 	UIURL        string   // URLSCAN_UI_URL, e.g. https://urlscan.io (links in entities and references)
 	Visibilities []string // SCAN_VISIBILITIES in order, e.g. private, unlisted, public
+	ScanTags     []string // SCAN_TAGS, sent with every submission
+	ScanCountry  string   // SCAN_COUNTRY; empty: urlscan's choice
+	ScanDeny     []string // SCAN_DENY: domains never submitted, in lower case
 	Concurrency  int      // max in-flight upstream calls per request (default DefaultConcurrency)
 	// ResultsPerObservable is how many of each observable's newest hits get
 	// their result document fetched (RESULTS_PER_OBSERVABLE); 0 fetches
@@ -50,6 +53,9 @@ type Service struct {
 	up           Upstream
 	ui           string
 	visibilities []string
+	scanTags     []string
+	scanCountry  string
+	deny         denyList
 	concurrency  int
 	perObs       int // 0: no result budget
 	perReq       int // 0: no bound per request
@@ -65,6 +71,9 @@ func New(up Upstream, c Config) *Service {
 		// would double it.
 		ui:           strings.TrimRight(c.UIURL, "/"),
 		visibilities: append([]string(nil), c.Visibilities...),
+		scanTags:     append([]string(nil), c.ScanTags...),
+		scanCountry:  c.ScanCountry,
+		deny:         denyList(append([]string(nil), c.ScanDeny...)),
 		concurrency:  c.Concurrency,
 		perObs:       max(0, c.ResultsPerObservable),
 		perReq:       max(0, c.ResultsPerRequest),

@@ -43,8 +43,10 @@ type Result struct {
 
 // ScanRequest asks urlscan.io to scan a URL.
 type ScanRequest struct {
-	URL        string `json:"url"`
-	Visibility string `json:"visibility"`
+	URL        string   `json:"url"`
+	Visibility string   `json:"visibility"`
+	Tags       []string `json:"tags,omitempty"`    // at most 10, each at most 29 characters
+	Country    string   `json:"country,omitempty"` // two letters, lower case; empty: urlscan's choice
 }
 
 // ScanResponse is urlscan.io's answer to a scan submission.
