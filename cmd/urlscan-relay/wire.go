@@ -18,6 +18,7 @@ import (
 	"urlscan-relay/internal/config"
 	"urlscan-relay/internal/cooloff"
 	"urlscan-relay/internal/relay"
+	"urlscan-relay/internal/scans"
 	"urlscan-relay/internal/urlscan"
 )
 
@@ -30,6 +31,7 @@ const perKeyConcurrency = 128
 type relayParts struct {
 	client *urlscan.Client
 	relay  *relay.Service
+	book   *scans.Book
 	close  func()
 }
 
@@ -176,7 +178,13 @@ func newRelay(ctx context.Context, cfg config.Config, roots *x509.CertPool, reg 
 		return nil, err
 	}
 	closers = append(closers, results.Close)
-	parts.relay = relay.New(relay.NewCached(client, searches, results), relay.Config{
+	bookOpts := scans.Options{Logger: logger}
+	if store != nil {
+		bookOpts.Remote = store.Scans()
+	}
+	book := scans.New(bookOpts)
+	parts.book = book
+	parts.relay = relay.New(relay.NewCached(client, searches, results).WithGenerations(book), relay.Config{
 		UIURL:                cfg.URLScanUIURL,
 		Visibilities:         cfg.ScanVisibilities,
 		ResultsPerObservable: cfg.ResultsPerObservable,
@@ -184,7 +192,10 @@ func newRelay(ctx context.Context, cfg config.Config, roots *x509.CertPool, reg 
 		ScanTags:             cfg.ScanTags,
 		ScanCountry:          cfg.ScanCountry,
 		ScanDeny:             cfg.ScanDeny,
+		FollowUp:             relay.FollowUp{Book: book, Wait: cfg.ScanWait, Logger: logger},
 	})
+	// Follow-ups end first: they use the client and the caches.
+	closers = append(closers, parts.relay.Close)
 	return parts, nil
 }
 

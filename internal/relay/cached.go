@@ -19,6 +19,14 @@ type Cached struct {
 	up       Upstream
 	searches *cache.Cache[[]urlscan.Hit]
 	results  *cache.Cache[*urlscan.Result]
+	gens     Generations // nil: no scans are followed
+}
+
+// Generations names, per API key id and search query, the newest scan
+// submitted through the relay that the query's answer should list
+// (implemented by *scans.Book, from memory only).
+type Generations interface {
+	Generation(keyID, query string) string
 }
 
 // NewCached wraps up with the two caches.
@@ -26,14 +34,30 @@ func NewCached(up Upstream, searches *cache.Cache[[]urlscan.Hit], results *cache
 	return &Cached{up: up, searches: searches, results: results}
 }
 
-// searchKey partitions the search cache by API key.
-func searchKey(apiKey, query string, size int) string {
-	return urlscan.KeyID(apiKey) + "\x00" + strconv.Itoa(size) + "\x00" + query
+// WithGenerations makes c key each search answer by the newest scan
+// submitted for it, so that a submission drops, on every replica that
+// knows of it, the answers cached before it. It returns c.
+func (c *Cached) WithGenerations(g Generations) *Cached {
+	c.gens = g
+	return c
+}
+
+// searchKey partitions the search cache by API key and, once a scan was
+// submitted for the query, by that scan.
+func (c *Cached) searchKey(apiKey, query string, size int) string {
+	keyID := urlscan.KeyID(apiKey)
+	key := keyID + "\x00" + strconv.Itoa(size) + "\x00" + query
+	if c.gens != nil {
+		if gen := c.gens.Generation(keyID, query); gen != "" {
+			key += "\x00" + gen
+		}
+	}
+	return key
 }
 
 // PeekSearch answers from memory only, without waiting on anything.
 func (c *Cached) PeekSearch(ctx context.Context, apiKey, query string, size int) ([]urlscan.Hit, bool) {
-	hits, ok := c.searches.Peek(searchKey(apiKey, query, size))
+	hits, ok := c.searches.Peek(c.searchKey(apiKey, query, size))
 	if ok {
 		StatsFrom(ctx).AddHit()
 	}
@@ -51,7 +75,7 @@ func (c *Cached) PeekResult(ctx context.Context, scanID string) (*urlscan.Result
 
 // Search answers from the key's own search cache, or asks urlscan.io.
 func (c *Cached) Search(ctx context.Context, apiKey, query string, size int) ([]urlscan.Hit, error) {
-	key := searchKey(apiKey, query, size)
+	key := c.searchKey(apiKey, query, size)
 	hits, hit, err := c.searches.Get(ctx, key, key, func(ctx context.Context) ([]urlscan.Hit, error) {
 		StatsFrom(ctx).AddCall()
 		return c.up.Search(ctx, apiKey, query, size)

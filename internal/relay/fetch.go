@@ -7,6 +7,7 @@ import (
 	"sync"
 
 	"urlscan-relay/internal/ctim"
+	"urlscan-relay/internal/scans"
 	"urlscan-relay/internal/urlscan"
 )
 
@@ -24,6 +25,9 @@ type lookup struct {
 	// search has answered.
 	queue    []int
 	fetching int // documents fetched before the budget was shared out
+	// submitted is how many of the first hits are scans submitted through
+	// the relay that the search did not list (see addSubmitted).
+	submitted int
 }
 
 // errs returns the lookup's failures in a stable order: the search's, then
@@ -79,8 +83,10 @@ func (s *Service) fetch(ctx context.Context, apiKey string, obs []ctim.Observabl
 	g := make(gate, s.concurrency)
 	peek, _ := s.up.(peeker)
 	var b *budget
+	var submitted []scans.Scan
 	if withResults {
 		b = s.newBudget(apiKey, len(obs))
+		submitted = s.submittedFor(ctx, apiKey)
 	}
 	// searches tracks the searches, results every result document.
 	var searches, results sync.WaitGroup
@@ -95,6 +101,7 @@ func (s *Service) fetch(ctx context.Context, apiKey string, obs []ctim.Observabl
 		if peek != nil {
 			if hits, ok := peek.PeekSearch(ctx, apiKey, query, limit); ok {
 				l.hits = cut(hits, limit)
+				s.addSubmitted(l, query, submitted, limit)
 				if b != nil {
 					s.fetchNewest(ctx, apiKey, l, g, &results, peek, b.early)
 				}
@@ -116,6 +123,7 @@ func (s *Service) fetch(ctx context.Context, apiKey string, obs []ctim.Observabl
 				return
 			}
 			l.hits = cut(hits, limit)
+			s.addSubmitted(l, query, submitted, limit)
 			if b != nil {
 				s.fetchNewest(ctx, apiKey, l, g, &results, peek, b.early)
 			}
@@ -126,6 +134,9 @@ func (s *Service) fetch(ctx context.Context, apiKey string, obs []ctim.Observabl
 		err = s.fetchShared(ctx, apiKey, ls, g, &results, b)
 	}
 	results.Wait()
+	for i := range ls {
+		ls[i].settle()
+	}
 	return ls, err
 }
 
@@ -175,9 +186,9 @@ func (s *Service) fetchResult(ctx context.Context, apiKey string, l *lookup, j i
 		defer g.leave()
 		r, err := s.up.Result(ctx, apiKey, id)
 		switch {
-		case errors.Is(err, urlscan.ErrResultGone):
+		case errors.Is(err, urlscan.ErrResultGone), errors.Is(err, urlscan.ErrScanNotFinished):
 			// A deleted scan is not a failure: its sighting stays,
-			// it just cannot be judged.
+			// it just cannot be judged. Nor is one still running.
 		case err != nil:
 			l.resultErrs[j] = fmt.Errorf("result %s: %w", id, err)
 		default:

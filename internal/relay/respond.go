@@ -79,9 +79,11 @@ func (s *Service) Trigger(ctx context.Context, apiKey string, t Trigger) error {
 	if err != nil {
 		return err
 	}
-	if _, err := s.up.Scan(ctx, apiKey, req); err != nil {
+	res, err := s.up.Scan(ctx, apiKey, req)
+	if err != nil {
 		return fmt.Errorf("scan: %w", err)
 	}
+	s.submitted(ctx, apiKey, strings.ToLower(t.ObservableType), t.ObservableValue, req, res)
 	return nil
 }
 

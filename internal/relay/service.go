@@ -10,6 +10,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"urlscan-relay/internal/scans"
 	"urlscan-relay/internal/urlscan"
 )
 
@@ -37,6 +38,7 @@ type Config struct {
 	ScanCountry  string   // SCAN_COUNTRY; empty: urlscan's choice
 	ScanDeny     []string // SCAN_DENY: domains never submitted, in lower case
 	Concurrency  int      // max in-flight upstream calls per request (default DefaultConcurrency)
+	FollowUp     FollowUp // the book of submitted scans and how they are followed
 	// ResultsPerObservable is how many of each observable's newest hits get
 	// their result document fetched (RESULTS_PER_OBSERVABLE); 0 fetches
 	// every hit's, with no bound per request either: the original's way.
@@ -61,6 +63,10 @@ type Service struct {
 	perReq       int // 0: no bound per request
 	now          func() time.Time
 	newID        func() string
+	book         *scans.Book // nil: submitted scans are not recorded
+	follow       *follower
+	firstLook    time.Duration
+	scanWait     time.Duration
 }
 
 // New returns a Service that asks up; zero Config fields take their defaults.
@@ -89,8 +95,15 @@ func New(up Upstream, c Config) *Service {
 	if s.newID == nil {
 		s.newID = uuid.NewString
 	}
+	s.book = c.FollowUp.Book
+	s.follow = newFollower(up, c.FollowUp, s.now)
+	s.firstLook, s.scanWait = s.follow.cfg.FirstLook, s.follow.cfg.Wait
 	return s
 }
+
+// Close stops following submitted scans and waits until every follow-up
+// has ended. The Service answers on without them.
+func (s *Service) Close() { s.follow.close() }
 
 // transientID returns a fresh id for an entity of the given kind.
 func (s *Service) transientID(kind string) string {

@@ -289,7 +289,7 @@ func (c *Client) doStream(ctx context.Context, apiKey string, r request, decode 
 //   - for a scan submission, only a connection that was never made: a
 //     scan that may have reached urlscan is not submitted twice.
 func (c *Client) retryable(ctx context.Context, r request, out outcome, attempt int) (wait time.Duration, reason string, again bool) {
-	if attempt > 0 || ctx.Err() != nil {
+	if attempt > 0 || ctx.Err() != nil || noRetry(ctx) {
 		return 0, "", false
 	}
 	e := out.err

@@ -105,22 +105,23 @@ func decodeStats(v gjson.Result) []Stat {
 }
 
 // decodeResult reads a scan's result document from r as it arrives,
-// keeping only task and verdicts.overall. It checks the structure of the
-// rest (data.requests, most of the document) and not its content: what
+// keeping only task, verdicts.overall and page. It checks the structure of
+// the rest (data.requests, most of the document) and not its content: what
 // jsonscan.Stream checks, and why, is in its package documentation.
 func decodeResult(r io.Reader, s *jsonscan.Stream) (*Result, error) {
-	raw, err := s.Members(r, "task", "verdicts")
+	raw, err := s.Members(r, "task", "verdicts", "page")
 	if err != nil {
 		return nil, err
 	}
 	v := parsed(raw)
-	return resultOf(v[0], v[1]), nil
+	return resultOf(v[0], v[1], v[2]), nil
 }
 
-// resultOf is the Result of a document's task and verdicts members.
-func resultOf(task, verdicts gjson.Result) *Result {
+// resultOf is the Result of a document's task, verdicts and page members.
+func resultOf(task, verdicts, page gjson.Result) *Result {
 	overall := verdicts.Get("overall")
 	return &Result{
+		Page:          Page{URL: str(page.Get("url")), Domain: str(page.Get("domain")), IP: str(page.Get("ip"))},
 		Time:          parseTime(task.Get("time")),
 		ReportURL:     str(task.Get("reportURL")),
 		ScreenshotURL: str(task.Get("screenshotURL")),

@@ -57,6 +57,7 @@ func TestResultFixtures(t *testing.T) {
 			Malicious:     true,
 			Tags:          []string{category},
 			Categories:    []string{category},
+			Page:          Page{URL: "http://gasimanai.ml/zanku/PvqDq929BSx_A_D_M1n_a.php", Domain: "gasimanai.ml", IP: "2606:4700:3036::6818:62bd"},
 		}
 		if !reflect.DeepEqual(got, want) {
 			t.Errorf("%s: got %+v\nwant %+v", fixtureIDs[i], got, want)
@@ -76,9 +77,14 @@ func TestScanSubmission(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// The fake gives each submission a uuid of its own, as urlscan does.
+	id := got.UUID
+	if !ValidScanID(id) || len(id) != 36 {
+		t.Fatalf("uuid %q is not a scan id", id)
+	}
 	want := &ScanResponse{
-		UUID: "44b823fb-579d-4b0f-8727-a2357b7e9be9", Result: "https://urlscan.io/result/44b823fb-579d-4b0f-8727-a2357b7e9be9/",
-		API: "https://urlscan.io/api/v1/result/44b823fb-579d-4b0f-8727-a2357b7e9be9/", Visibility: "private", URL: "https://test.com", Message: "Submission successful",
+		UUID: id, Result: "https://urlscan.io/result/" + id + "/",
+		API: "https://urlscan.io/api/v1/result/" + id + "/", Visibility: "private", URL: "https://test.com", Message: "Submission successful",
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("got %+v\nwant %+v", got, want)

@@ -23,6 +23,11 @@ import (
 // the scan and drops only its judgement.
 var ErrResultGone = errors.New("urlscan: scan result is gone")
 
+// ErrScanNotFinished is matched (errors.Is) by the error of a result
+// document asked for before its scan finished: urlscan answers 404 with a
+// message saying so, and the scan is worth asking about again.
+var ErrScanNotFinished = errors.New("urlscan: scan is not finished yet")
+
 // Error is a failed urlscan call. TR is what the analyst reads; errors.As
 // and tr.From find it through Unwrap. Neither Error nor its message ever
 // holds the API key.
@@ -71,6 +76,7 @@ func (e *Error) Unwrap() []error {
 // The messages this package adds to the contract's.
 const (
 	msgNotFound    = "The URLScan not found."
+	msgNotFinished = "The urlscan.io scan is not finished yet."
 	msgInternal    = "The URLScan internal error."
 	msgTooLarge    = "urlscan answer too large"
 	msgBadScanID   = "urlscan gave an invalid scan id"
@@ -104,6 +110,9 @@ func statusError(endpoint string, status int, body []byte, wait time.Duration, a
 	switch {
 	case status == http.StatusUnauthorized || status == http.StatusForbidden:
 		e.TR = tr.New(tr.PermissionDenied, tr.MsgMissingKey)
+	case status == http.StatusNotFound && endpoint == endpointResult && notFinished(body):
+		e.TR = tr.New(tr.NotFound, msgNotFinished)
+		e.Err = ErrScanNotFinished
 	case (status == http.StatusNotFound || status == http.StatusGone) && endpoint == endpointResult:
 		e.TR = tr.New(tr.NotFound, msgNotFound)
 		e.Err = ErrResultGone
@@ -130,6 +139,12 @@ func statusError(endpoint string, status int, body []byte, wait time.Duration, a
 		e.TR = tr.New(tr.Unknown, strings.TrimSpace(strconv.Itoa(status)+" "+msg))
 	}
 	return e
+}
+
+// notFinished reports whether a result's 404 body says that the scan is
+// still running ("Scan is not finished yet"), as opposed to unknown.
+func notFinished(body []byte) bool {
+	return strings.Contains(strings.ToLower(upstreamMessage(body, "")), "not finished")
 }
 
 // upstreamMessage is urlscan's own explanation in an error body: its

@@ -39,6 +39,7 @@ type Result struct {
 	Malicious     bool      // verdicts.overall.malicious
 	Tags          []string  // verdicts.overall.tags
 	Categories    []string  // verdicts.overall.categories
+	Page          Page      // page.url, page.domain, page.ip: where the scan landed
 }
 
 // ScanRequest asks urlscan.io to scan a URL.

@@ -21,8 +21,9 @@ const epochUnix = 1772366400
 // hitMeta is what a generated search hit told about its scan, so that the
 // scan's result document agrees with it.
 type hitMeta struct {
-	time time.Time
-	page page
+	time    time.Time
+	page    page
+	verdict *bool // when set, the document's verdict: malicious or not
 }
 
 type page struct {

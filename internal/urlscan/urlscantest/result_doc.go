@@ -130,6 +130,12 @@ func resultParts(id string, meta hitMeta) (head, tail []byte) {
 		k := r.IntN(len(categories))
 		t.Verdicts.Overall = verdict{Score: 100, Categories: []string{categories[k]}, Brands: []string{}, Tags: tags[k], Malicious: true, HasVerdicts: 1}
 	}
+	if meta.verdict != nil {
+		t.Verdicts.Overall = verdict{Categories: []string{}, Brands: []string{}, Tags: []string{}}
+		if *meta.verdict {
+			t.Verdicts.Overall = verdict{Score: 100, Categories: []string{"phishing"}, Brands: []string{}, Tags: []string{"phishing"}, Malicious: true, HasVerdicts: 1}
+		}
+	}
 	t.Verdicts.URLScan = t.Verdicts.Overall
 	t.Verdicts.Engines = map[string]any{"score": 0, "malicious": []any{}, "benign": []any{}, "verdicts": []any{}}
 	t.Verdicts.Community = map[string]any{"score": 0, "votes": []any{}, "tags": []any{}, "categories": []any{}}

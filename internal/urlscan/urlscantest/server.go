@@ -37,6 +37,12 @@ type Options struct {
 	// Reset; an action without one is never spent. Past its quota an action
 	// answers 429, as urlscan does.
 	Limits map[string]int
+	// ScanDuration is how long an accepted scan runs: until then its
+	// result answers 404 "Scan is not finished yet".
+	ScanDuration time.Duration
+	// MaliciousScans, when set, gives a malicious verdict to the accepted
+	// scans of URLs that contain it; other accepted scans are benign.
+	MaliciousScans string
 }
 
 // Request is what the fake saw of one request. It records whether the
@@ -72,6 +78,9 @@ type Server struct {
 	metas    map[string]hitMeta  // what generated searches said about their scans
 	docs     map[string]docParts // generated result documents, less the shared padding
 	used     map[string]int64    // successful calls per rate-limit action, for X-Rate-Limit-Remaining and quotas
+
+	submitSeq   int64                  // scans accepted, for their uuids
+	submissions map[string]*submission // accepted scans by uuid
 }
 
 // maxRecorded bounds the request log and the remembered scans, so a long
@@ -92,6 +101,8 @@ func NewServer(o Options) *Server {
 		metas: make(map[string]hitMeta),
 		docs:  make(map[string]docParts),
 		used:  make(map[string]int64),
+
+		submissions: make(map[string]*submission),
 	}
 	head, tail := resultParts("00000000-0000-4000-8000-000000000000", hitMeta{})
 	s.padding = requestsPadding(o.DocBytes - len(head) - len(tail))
@@ -244,6 +255,7 @@ func (s *Server) search(w http.ResponseWriter, r *http.Request, extra http.Heade
 	} else {
 		var metas map[string]hitMeta
 		body, metas = generateSearch(query, s.opts.Hits, size)
+		body = s.withIndexed(body, query)
 		s.mu.Lock()
 		if len(s.metas) > maxRecorded {
 			clear(s.metas)
@@ -257,6 +269,17 @@ func (s *Server) search(w http.ResponseWriter, r *http.Request, extra http.Heade
 }
 
 func (s *Server) result(w http.ResponseWriter, id string, extra http.Header) {
+	if doc, finished, ok := s.submittedResult(id); ok {
+		if !finished {
+			writeError(w, http.StatusNotFound, "Scan is not finished yet", "The scan has not finished yet. Please try again in a few seconds.", extra)
+			return
+		}
+		if !s.charge(w, "retrieve", extra) {
+			return
+		}
+		writeJSON(w, http.StatusOK, doc)
+		return
+	}
 	if b, err := fixtures.ReadFile("fixtures/result_" + id + ".json"); err == nil && validID(id) {
 		if !s.charge(w, "retrieve", extra) {
 			return
@@ -296,13 +319,16 @@ func (s *Server) scan(w http.ResponseWriter, body []byte, extra http.Header) {
 	if err := json.Unmarshal(mustFixture("scan_response.json"), &ans); err != nil {
 		panic(err) // the embedded fixture is valid JSON
 	}
-	ans["url"], ans["visibility"] = req.URL, req.Visibility
+	if !s.charge(w, req.Visibility, extra) {
+		return
+	}
+	id := s.submit(req.URL)
+	ans["url"], ans["visibility"], ans["uuid"] = req.URL, req.Visibility, id
+	ans["result"] = "https://urlscan.io/result/" + id + "/"
+	ans["api"] = "https://urlscan.io/api/v1/result/" + id + "/"
 	out, err := json.Marshal(ans)
 	if err != nil {
 		panic(err) // only decoded JSON is marshalled
-	}
-	if !s.charge(w, req.Visibility, extra) {
-		return
 	}
 	writeJSON(w, http.StatusOK, out)
 }
