@@ -3,8 +3,11 @@ package relay
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
+	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -285,5 +288,35 @@ func TestFollowUpWithSharedStoreDown(t *testing.T) {
 	data, _ := r.svc.Observe(context.Background(), followKey, []ctim.Observable{{Type: "domain", Value: "bad.example"}}, 10)
 	if s, j := countExternal(data, sc.ID); s != 1 || j != 1 {
 		t.Errorf("with the shared store down: %d sightings, %d judgements of the scan, want 1 and 1", s, j)
+	}
+}
+
+// noteLog records what the relay tells a LookupNoter.
+type noteLog struct {
+	mu    sync.Mutex
+	notes []string
+}
+
+func (n *noteLog) Note(keyID, typ, value string, malicious bool) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	n.notes = append(n.notes, fmt.Sprintf("%s %s %s %v", keyID, typ, value, malicious))
+}
+
+func TestLookupsAreNoted(t *testing.T) {
+	f := newFake()
+	f.hits[`page.domain:"bad.test"`] = []urlscan.Hit{{ID: "s1", Time: at("2024-01-01T00:00:00Z")}}
+	f.results["s1"] = malicious("2024-01-01T00:00:00Z", "phishing")
+	f.hits[`page.ip:"192.0.2.1"`] = []urlscan.Hit{{ID: "s2", Time: at("2024-01-01T00:00:00Z")}}
+	f.results["s2"] = benign()
+	f.searchErrs[`page.ip:"192.0.2.9"`] = errors.New("down")
+	n := &noteLog{}
+	s := New(f, Config{Lookups: n})
+	s.Observe(context.Background(), "k", []ctim.Observable{{Type: "domain", Value: "bad.test"}, {Type: "ip", Value: "192.0.2.1"}, {Type: "ip", Value: "192.0.2.9"}}, 10)
+	s.Deliberate(context.Background(), "k", []ctim.Observable{{Type: "domain", Value: "bad.test"}}, 10)
+	id := urlscan.KeyID("k")
+	want := []string{id + " domain bad.test true", id + " ip 192.0.2.1 false", id + " domain bad.test true"}
+	if !slices.Equal(n.notes, want) {
+		t.Errorf("notes = %q, want %q (a failed search is not a lookup)", n.notes, want)
 	}
 }

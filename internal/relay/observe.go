@@ -26,6 +26,7 @@ func (s *Service) Observe(ctx context.Context, apiKey string, obs []ctim.Observa
 		return ctim.ObserveData{}, nil
 	}
 	ls, quotaErr := s.fetch(ctx, apiKey, obs, effectiveLimit(limit), true)
+	s.note(apiKey, ls)
 	data, errs := s.observeData(ls)
 	if quotaErr != nil {
 		errs = append(errs, quotaErr)
@@ -84,6 +85,7 @@ func (s *Service) Deliberate(ctx context.Context, apiKey string, obs []ctim.Obse
 		return ctim.DeliberateData{}, nil
 	}
 	ls, quotaErr := s.fetch(ctx, apiKey, obs, effectiveLimit(limit), true)
+	s.note(apiKey, ls)
 
 	var (
 		errs     []error

@@ -32,13 +32,14 @@ const DefaultConcurrency = 64
 
 // Config is what the relay needs to know besides urlscan.io itself.
 type Config struct {
-	UIURL        string   // URLSCAN_UI_URL, e.g. https://urlscan.io (links in entities and references)
-	Visibilities []string // SCAN_VISIBILITIES in order, e.g. private, unlisted, public
-	ScanTags     []string // SCAN_TAGS, sent with every submission
-	ScanCountry  string   // SCAN_COUNTRY; empty: urlscan's choice
-	ScanDeny     []string // SCAN_DENY: domains never submitted, in lower case
-	Concurrency  int      // max in-flight upstream calls per request (default DefaultConcurrency)
-	FollowUp     FollowUp // the book of submitted scans and how they are followed
+	UIURL        string      // URLSCAN_UI_URL, e.g. https://urlscan.io (links in entities and references)
+	Visibilities []string    // SCAN_VISIBILITIES in order, e.g. private, unlisted, public
+	ScanTags     []string    // SCAN_TAGS, sent with every submission
+	ScanCountry  string      // SCAN_COUNTRY; empty: urlscan's choice
+	ScanDeny     []string    // SCAN_DENY: domains never submitted, in lower case
+	Concurrency  int         // max in-flight upstream calls per request (default DefaultConcurrency)
+	FollowUp     FollowUp    // the book of submitted scans and how they are followed
+	Lookups      LookupNoter // told of every observe and deliberate lookup; nil: nobody
 	// ResultsPerObservable is how many of each observable's newest hits get
 	// their result document fetched (RESULTS_PER_OBSERVABLE); 0 fetches
 	// every hit's, with no bound per request either: the original's way.
@@ -64,6 +65,7 @@ type Service struct {
 	now          func() time.Time
 	newID        func() string
 	book         *scans.Book // nil: submitted scans are not recorded
+	noter        LookupNoter
 	follow       *follower
 	firstLook    time.Duration
 	scanWait     time.Duration
@@ -96,6 +98,7 @@ func New(up Upstream, c Config) *Service {
 		s.newID = uuid.NewString
 	}
 	s.book = c.FollowUp.Book
+	s.noter = c.Lookups
 	s.follow = newFollower(up, c.FollowUp, s.now)
 	s.firstLook, s.scanWait = s.follow.cfg.FirstLook, s.follow.cfg.Wait
 	return s
