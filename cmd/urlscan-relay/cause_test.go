@@ -48,7 +48,7 @@ func TestObserveCommandSaysWhy(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			env := map[string]string{"URLSCAN_API_URL": tt.apiURL, "URLSCAN_API_KEY": tt.key, "URLSCAN_TIMEOUT": "2s"}
 			var stderr bytes.Buffer
-			err := run(context.Background(), []string{"urlscan-relay", "observe", "ip", "1.1.1.1"}, func(k string) string { return env[k] }, nil, io.Discard, &stderr)
+			err := run(context.Background(), []string{"urlscan-relay", "observe", "ip", "1.1.1.1"}, func(k string) string { return env[k] }, io.Discard, &stderr)
 			if err == nil {
 				t.Fatal("observe succeeded, want a failure")
 			}

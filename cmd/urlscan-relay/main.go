@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"syscall"
 
 	"github.com/google/uuid"
@@ -29,8 +30,12 @@ func main() {
 	// An observe answer mints about a hundred transient ids: draw their
 	// randomness in batches rather than one read each.
 	uuid.EnableRandPool()
+	// The memory limit is the process's too, set here for the same reason.
+	if limit, ok := softMemoryLimit(os.Args, os.Getenv); ok {
+		debug.SetMemoryLimit(limit)
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	err := run(ctx, os.Args, os.Getenv, os.Stdin, os.Stdout, os.Stderr)
+	err := run(ctx, os.Args, os.Getenv, os.Stdout, os.Stderr)
 	stop()
 	if err != nil {
 		var ue usageError
@@ -59,7 +64,7 @@ Configuration comes from the environment; see README.md.
 
 // run is the whole program: main only adds the process (signals, exit code).
 // ctx ends when the process is asked to stop.
-func run(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) error {
+func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	cmd, rest := "serve", []string(nil)
 	if len(args) > 1 {
 		cmd, rest = args[1], args[2:]

@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"runtime/debug"
 	"strings"
 	"sync"
 	"testing"
@@ -47,7 +48,7 @@ func startRelay(t *testing.T, env map[string]string) (string, *syncBuffer, func(
 	logs := &syncBuffer{}
 	done := make(chan error, 1)
 	getenv := func(k string) string { return env[k] }
-	go func() { done <- run(ctx, []string{"urlscan-relay"}, getenv, strings.NewReader(""), logs, io.Discard) }()
+	go func() { done <- run(ctx, []string{"urlscan-relay"}, getenv, logs, io.Discard) }()
 	deadline := time.Now().Add(10 * time.Second)
 	for time.Now().Before(deadline) {
 		if m := listening.FindStringSubmatch(logs.String()); m != nil {
@@ -161,28 +162,75 @@ func TestEndToEnd(t *testing.T) {
 	}
 }
 
+// A bad value stops the relay at start with an error naming its variable,
+// never quoting a secret: the ones config refuses, and the ones only their
+// user can judge (auth.New: the jwks hosts, the shared key's length).
 func TestRunRejectsBadConfig(t *testing.T) {
-	var stderr bytes.Buffer
-	err := run(context.Background(), []string{"urlscan-relay"}, func(k string) string {
-		if k == "PORT" {
-			return "not-a-port"
+	tests := []struct{ name, value string }{
+		{"PORT", "not-a-port"},
+		{"JWKS_HOSTS", "a@b.com"},
+		{"JWKS_HOSTS", "host/path"},
+		{"JWKS_HOSTS", "host:99999"},
+		{"CONFIGURATION_TOKEN_KEY", "hunter2"},
+		{"CONFIGURATION_TOKEN_KEY", "hunter2-and-24-more-bytes-is-31"},
+		{"CONFIGURATION_TOKEN_KEY", "   "},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name+"="+tt.value, func(t *testing.T) {
+			var stderr bytes.Buffer
+			env := map[string]string{"PORT": "0", tt.name: tt.value}
+			err := run(context.Background(), []string{"urlscan-relay"}, func(k string) string { return env[k] }, io.Discard, &stderr)
+			if err == nil || !strings.Contains(err.Error(), tt.name) {
+				t.Errorf("run with %s=%q = %v, want an error naming %s", tt.name, tt.value, err, tt.name)
+			}
+			if err != nil && strings.Contains(err.Error(), "hunter2") {
+				t.Errorf("error %q echoes a secret", err)
+			}
+		})
+	}
+}
+
+// The soft memory limit is set by main, for serve only, unless GOMEMLIMIT
+// is set; run sets nothing process-wide.
+func TestSoftMemoryLimit(t *testing.T) {
+	tests := []struct {
+		args   []string
+		env    map[string]string
+		want   int64
+		wantOK bool
+	}{
+		{[]string{"urlscan-relay"}, nil, (16 + softMemoryHeadroomMB) << 20, true},
+		{[]string{"urlscan-relay", "serve"}, map[string]string{"CACHE_MAX_MB": "100"}, (100 + softMemoryHeadroomMB) << 20, true},
+		{[]string{"urlscan-relay", "serve"}, map[string]string{"GOMEMLIMIT": "1GiB"}, 0, false},
+		{[]string{"urlscan-relay", "observe", "ip", "1.1.1.1"}, nil, 0, false},
+		{[]string{"urlscan-relay", "version"}, nil, 0, false},
+		{[]string{"urlscan-relay"}, map[string]string{"PORT": "bad"}, 0, false},
+	}
+	for _, tt := range tests {
+		got, ok := softMemoryLimit(tt.args, func(k string) string { return tt.env[k] })
+		if got != tt.want || ok != tt.wantOK {
+			t.Errorf("softMemoryLimit(%q, %v) = %d, %v; want %d, %v", tt.args, tt.env, got, ok, tt.want, tt.wantOK)
 		}
-		return ""
-	}, nil, io.Discard, &stderr)
-	if err == nil || !strings.Contains(err.Error(), "PORT") {
-		t.Errorf("run with PORT=not-a-port = %v, want an error naming PORT", err)
+	}
+	before := debug.SetMemoryLimit(-1)
+	_, _, stop := startRelay(t, newFixture(t, "mem-key").env(nil))
+	if err := stop(); err != nil {
+		t.Fatal(err)
+	}
+	if after := debug.SetMemoryLimit(-1); after != before {
+		t.Errorf("run changed the process's memory limit from %d to %d", before, after)
 	}
 }
 
 func TestRunCommands(t *testing.T) {
 	var out bytes.Buffer
-	if err := run(context.Background(), []string{"urlscan-relay", "version"}, os.Getenv, nil, &out, io.Discard); err != nil || strings.TrimSpace(out.String()) != version {
+	if err := run(context.Background(), []string{"urlscan-relay", "version"}, os.Getenv, &out, io.Discard); err != nil || strings.TrimSpace(out.String()) != version {
 		t.Errorf("version = %q, %v", out.String(), err)
 	}
-	if err := run(context.Background(), []string{"urlscan-relay", "frobnicate"}, os.Getenv, nil, io.Discard, io.Discard); err == nil {
+	if err := run(context.Background(), []string{"urlscan-relay", "frobnicate"}, os.Getenv, io.Discard, io.Discard); err == nil {
 		t.Error("unknown command succeeded")
 	}
-	if err := run(context.Background(), []string{"urlscan-relay", "observe", "ip"}, os.Getenv, nil, io.Discard, io.Discard); err == nil {
+	if err := run(context.Background(), []string{"urlscan-relay", "observe", "ip"}, os.Getenv, io.Discard, io.Discard); err == nil {
 		t.Error("observe with one argument succeeded")
 	}
 }
@@ -193,7 +241,7 @@ func TestObserveCommand(t *testing.T) {
 	defer upstream.Close()
 	env := map[string]string{"URLSCAN_API_URL": upstream.URL, "URLSCAN_API_KEY": apiKey}
 	var out bytes.Buffer
-	err := run(context.Background(), []string{"urlscan-relay", "observe", "IP", "1.1.1.1"}, func(k string) string { return env[k] }, nil, &out, io.Discard)
+	err := run(context.Background(), []string{"urlscan-relay", "observe", "IP", "1.1.1.1"}, func(k string) string { return env[k] }, &out, io.Discard)
 	if err != nil {
 		t.Fatalf("observe: %v", err)
 	}
@@ -201,7 +249,7 @@ func TestObserveCommand(t *testing.T) {
 		t.Errorf("observe printed %s, want indented CTIM data", out.String())
 	}
 	env["URLSCAN_API_KEY"] = "wrong-key"
-	err = run(context.Background(), []string{"urlscan-relay", "observe", "ip", "1.1.1.1"}, func(k string) string { return env[k] }, nil, io.Discard, io.Discard)
+	err = run(context.Background(), []string{"urlscan-relay", "observe", "ip", "1.1.1.1"}, func(k string) string { return env[k] }, io.Discard, io.Discard)
 	if err == nil || !strings.Contains(err.Error(), "The request is missing a valid API key.") {
 		t.Errorf("observe with a refused key = %v, want the TR message", err)
 	}

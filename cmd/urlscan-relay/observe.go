@@ -22,7 +22,7 @@ func observe(ctx context.Context, getenv func(string) string, typ, value string,
 	if err != nil {
 		return err
 	}
-	key := getenv("URLSCAN_API_KEY")
+	key := cfg.URLScanAPIKey
 	if key == "" {
 		return errors.New("URLSCAN_API_KEY: set it to a urlscan.io API key")
 	}

@@ -8,7 +8,6 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"runtime/debug"
 	"strconv"
 	"sync/atomic"
 	"time"
@@ -28,6 +27,22 @@ const (
 	softMemoryHeadroomMB = 48
 )
 
+// softMemoryLimit is the soft memory limit the relay runs serve under, if
+// any: the caches are most of the live heap, and without a limit the
+// collector lets the heap grow to twice what is live. An operator who set
+// GOMEMLIMIT keeps theirs. args and getenv are run's; the configuration
+// read here is read again by run, which reports it if it is bad.
+func softMemoryLimit(args []string, getenv func(string) string) (int64, bool) {
+	if len(args) > 1 && args[1] != "serve" {
+		return 0, false
+	}
+	cfg, err := config.Load(getenv)
+	if err != nil || cfg.GoMemLimitSet {
+		return 0, false
+	}
+	return int64(cfg.CacheMaxMB+softMemoryHeadroomMB) << 20, true
+}
+
 // serve runs the HTTP relay until ctx ends; then it fails /readyz and keeps
 // serving for SHUTDOWN_DELAY, stops accepting, and lets in-flight requests
 // finish within SHUTDOWN_TIMEOUT.
@@ -37,12 +52,6 @@ func serve(ctx context.Context, getenv func(string) string, stdout io.Writer) er
 		return err
 	}
 	logger := newLogger(cfg, stdout)
-	if getenv("GOMEMLIMIT") == "" {
-		// The caches are most of the live heap; without a limit the
-		// collector lets the heap grow to twice what is live. Operators
-		// who set GOMEMLIMIT keep theirs.
-		debug.SetMemoryLimit(int64(cfg.CacheMaxMB+softMemoryHeadroomMB) << 20)
-	}
 	roots, err := rootCAs(cfg)
 	if err != nil {
 		return err

@@ -45,7 +45,7 @@ func TestSharedKeyEndToEnd(t *testing.T) {
 func TestShortSharedKeyRefusedAtStart(t *testing.T) {
 	const short = "only-31-bytes-of-shared-key-xyz"
 	env := map[string]string{"PORT": "0", "CONFIGURATION_TOKEN_KEY": short}
-	err := run(context.Background(), []string{"urlscan-relay", "serve"}, func(k string) string { return env[k] }, nil, io.Discard, io.Discard)
+	err := run(context.Background(), []string{"urlscan-relay", "serve"}, func(k string) string { return env[k] }, io.Discard, io.Discard)
 	if err == nil || !strings.Contains(err.Error(), "CONFIGURATION_TOKEN_KEY") || strings.Contains(err.Error(), short) {
 		t.Errorf("run with a %d-byte key = %v, want a refusal naming CONFIGURATION_TOKEN_KEY, not the key", len(short), err)
 	}

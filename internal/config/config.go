@@ -5,11 +5,10 @@ package config
 
 import (
 	"errors"
+	"log/slog"
 	"net/url"
 	"strings"
 	"time"
-
-	"urlscan-relay/internal/auth"
 )
 
 // DefaultEntitiesLimit is the sightings and judgements per observable when
@@ -35,7 +34,7 @@ type Config struct {
 	MaxObservables    int           // MAX_OBSERVABLES
 	RequestTimeout    time.Duration // REQUEST_TIMEOUT
 	URLScanTimeout    time.Duration // URLSCAN_TIMEOUT
-	LogLevel          string        // LOG_LEVEL: debug, info, warn, error
+	LogLevel          slog.Level    // LOG_LEVEL: debug, info, warn, error
 	LogFormat         string        // LOG_FORMAT: json, text
 	SSLCertFile       string        // SSL_CERT_FILE: extra trusted CAs (PEM)
 	SSLCertDir        string        // SSL_CERT_DIR: directories of extra trusted CAs, colon-separated
@@ -45,11 +44,18 @@ type Config struct {
 	RedisURL          string        // REDIS_URL; empty: caches stay in memory
 	ShutdownDelay     time.Duration // SHUTDOWN_DELAY: serve on, /readyz failing, before draining
 	ShutdownTimeout   time.Duration // SHUTDOWN_TIMEOUT: the most in-flight requests get to finish
+	// GoMemLimitSet says GOMEMLIMIT is set: the Go runtime applies it, and
+	// the relay sets no soft memory limit of its own.
+	GoMemLimitSet bool
 
 	// ConfigurationTokenKey (CONFIGURATION_TOKEN_KEY) is the shared key
 	// HS256 configuration tokens are verified with, exactly as set; empty:
 	// HS256 is refused. A secret: never log it.
 	ConfigurationTokenKey string
+	// URLScanAPIKey (URLSCAN_API_KEY) is the urlscan.io key of the observe
+	// command; the relay itself takes each request's key from its token. A
+	// secret: never log it.
+	URLScanAPIKey string
 
 	// ResultsPerObservable is how many of an observable's newest hits get
 	// their result document fetched (RESULTS_PER_OBSERVABLE); 0: every
@@ -73,7 +79,7 @@ func Default() Config {
 		MaxObservables:   500,
 		RequestTimeout:   25 * time.Second,
 		URLScanTimeout:   10 * time.Second,
-		LogLevel:         "info",
+		LogLevel:         slog.LevelInfo,
 		LogFormat:        "json",
 		CacheMaxMB:       16,
 		SearchCacheTTL:   5 * time.Minute,
@@ -101,7 +107,8 @@ func Load(getenv func(string) string) (Config, error) {
 	p.baseURL("URLSCAN_API_URL", &c.URLScanAPIURL)
 	p.baseURL("URLSCAN_UI_URL", &c.URLScanUIURL)
 	p.hosts("JWKS_HOSTS", &c.JWKSHosts)
-	p.sharedKey("CONFIGURATION_TOKEN_KEY", &c.ConfigurationTokenKey, auth.MinSharedKeyBytes)
+	p.secret("CONFIGURATION_TOKEN_KEY", &c.ConfigurationTokenKey)
+	p.secret("URLSCAN_API_KEY", &c.URLScanAPIKey)
 	p.audiences("RELAY_AUDIENCE", &c.RelayAudience)
 	p.basePath("BASE_PATH", &c.BasePath)
 	p.boolean("TRUST_PROXY_HEADERS", &c.TrustProxyHeaders)
@@ -117,7 +124,7 @@ func Load(getenv func(string) string) (Config, error) {
 	p.integer("MAX_OBSERVABLES", &c.MaxObservables, 1, 100000)
 	p.duration("REQUEST_TIMEOUT", &c.RequestTimeout, time.Second, time.Hour)
 	p.duration("URLSCAN_TIMEOUT", &c.URLScanTimeout, 100*time.Millisecond, time.Hour)
-	p.oneOf("LOG_LEVEL", &c.LogLevel, "debug", "info", "warn", "error")
+	p.level("LOG_LEVEL", &c.LogLevel)
 	p.oneOf("LOG_FORMAT", &c.LogFormat, "json", "text")
 	p.str("SSL_CERT_FILE", &c.SSLCertFile)
 	p.str("SSL_CERT_DIR", &c.SSLCertDir)
@@ -127,6 +134,7 @@ func Load(getenv func(string) string) (Config, error) {
 	p.redisURL("REDIS_URL", &c.RedisURL)
 	p.duration("SHUTDOWN_DELAY", &c.ShutdownDelay, 0, time.Hour)
 	p.duration("SHUTDOWN_TIMEOUT", &c.ShutdownTimeout, 0, time.Hour)
+	p.present("GOMEMLIMIT", &c.GoMemLimitSet)
 	if p.err != nil {
 		return Config{}, p.err
 	}

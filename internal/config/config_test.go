@@ -1,6 +1,7 @@
 package config
 
 import (
+	"log/slog"
 	"slices"
 	"strings"
 	"testing"
@@ -35,7 +36,7 @@ func TestLoadDefaults(t *testing.T) {
 	if got.RequestTimeout != 25*time.Second || got.URLScanTimeout != 10*time.Second {
 		t.Errorf("timeouts = %s %s", got.RequestTimeout, got.URLScanTimeout)
 	}
-	if got.LogLevel != "info" || got.LogFormat != "json" || got.TrustProxyHeaders || got.RelayAudience != nil {
+	if got.LogLevel != slog.LevelInfo || got.GoMemLimitSet || got.URLScanAPIKey != "" || got.LogFormat != "json" || got.TrustProxyHeaders || got.RelayAudience != nil {
 		t.Errorf("misc = %+v", got)
 	}
 	if got.ShutdownDelay != 5*time.Second || got.ShutdownTimeout != 15*time.Second {
@@ -73,6 +74,8 @@ func TestLoadValues(t *testing.T) {
 		"SHUTDOWN_TIMEOUT":        "2s",
 		"CONFIGURATION_TOKEN_KEY": " a key of thirty-two bytes or more ",
 		"BASE_PATH":               "/integrations/urlscanio/",
+		"URLSCAN_API_KEY":         " cli-key ",
+		"GOMEMLIMIT":              "512MiB",
 	}))
 	if err != nil {
 		t.Fatalf("Load error: %v", err)
@@ -84,7 +87,7 @@ func TestLoadValues(t *testing.T) {
 		{"Port", got.Port, 8080},
 		{"URLScanAPIURL", got.URLScanAPIURL, "http://127.0.0.1:1234/api/v1"},
 		{"URLScanUIURL", got.URLScanUIURL, "https://ui.example"},
-		{"JWKSHosts", strings.Join(got.JWKSHosts, ","), "visibility.amp.cisco.com,127.0.0.1:8443"},
+		{"JWKSHosts", strings.Join(got.JWKSHosts, ","), "Visibility.AMP.cisco.com.,127.0.0.1:8443"}, // auth.New normalises
 		{"RelayAudience", strings.Join(got.RelayAudience, ","), "https://relay.example.com,https://other.example"},
 		{"TrustProxyHeaders", got.TrustProxyHeaders, true},
 		{"ScanVisibilities", strings.Join(got.ScanVisibilities, ","), "public,private"},
@@ -95,7 +98,7 @@ func TestLoadValues(t *testing.T) {
 		{"MaxObservables", got.MaxObservables, 7},
 		{"RequestTimeout", got.RequestTimeout, 30 * time.Second},
 		{"URLScanTimeout", got.URLScanTimeout, 1500 * time.Millisecond},
-		{"LogLevel", got.LogLevel, "debug"},
+		{"LogLevel", got.LogLevel, slog.LevelDebug},
 		{"LogFormat", got.LogFormat, "text"},
 		{"CacheMaxMB", got.CacheMaxMB, 0},
 		{"SearchCacheTTL", got.SearchCacheTTL, time.Duration(0)},
@@ -105,6 +108,8 @@ func TestLoadValues(t *testing.T) {
 		{"ShutdownTimeout", got.ShutdownTimeout, 2 * time.Second},
 		{"ConfigurationTokenKey", got.ConfigurationTokenKey, " a key of thirty-two bytes or more "},
 		{"BasePath", got.BasePath, "/integrations/urlscanio"},
+		{"URLScanAPIKey", got.URLScanAPIKey, " cli-key "},
+		{"GoMemLimitSet", got.GoMemLimitSet, true},
 	}
 	for _, c := range checks {
 		if c.got != c.want {
@@ -124,9 +129,6 @@ func TestLoadRejects(t *testing.T) {
 		{"URLSCAN_API_URL", "https://user:pass@urlscan.io"},
 		{"URLSCAN_UI_URL", "not a url"},
 		{"JWKS_HOSTS", ","},
-		{"JWKS_HOSTS", "a@b.com"},
-		{"JWKS_HOSTS", "host/path"},
-		{"JWKS_HOSTS", "host:99999"},
 		{"RELAY_AUDIENCE", "relay.example.com"},
 		{"TRUST_PROXY_HEADERS", "maybe"},
 		{"SCAN_VISIBILITIES", "secret"},
@@ -148,9 +150,6 @@ func TestLoadRejects(t *testing.T) {
 		{"SHUTDOWN_DELAY", "-1s"},
 		{"SHUTDOWN_DELAY", "2h"},
 		{"SHUTDOWN_TIMEOUT", "forever"},
-		{"CONFIGURATION_TOKEN_KEY", "hunter2"},
-		{"CONFIGURATION_TOKEN_KEY", "hunter2-and-24-more-bytes-is-31"},
-		{"CONFIGURATION_TOKEN_KEY", "   "},
 		{"BASE_PATH", "integrations/urlscanio"},
 		{"BASE_PATH", "/a//b"},
 		{"BASE_PATH", "/a/../b"},

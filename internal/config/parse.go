@@ -2,13 +2,12 @@ package config
 
 import (
 	"fmt"
+	"log/slog"
 	"net/url"
 	"slices"
 	"strconv"
 	"strings"
 	"time"
-
-	"urlscan-relay/internal/auth"
 )
 
 // parser reads variables one by one and keeps the first error, so Load
@@ -37,22 +36,35 @@ func (p *parser) str(name string, dst *string) {
 	}
 }
 
-// sharedKey reads a secret key exactly as set (the bytes must match what
-// the module type holds, spaces included) and refuses one shorter than
-// minBytes. The error tells the length, never the key.
-func (p *parser) sharedKey(name string, dst *string, minBytes int) {
+// secret reads a secret exactly as set (a shared key's bytes must match
+// what the module type holds, spaces included). How long it must be is
+// checked where it is used (auth.New); no error here ever quotes it.
+func (p *parser) secret(name string, dst *string) {
 	if p.err != nil {
 		return
 	}
-	v := p.getenv(name)
-	if v == "" {
+	if v := p.getenv(name); v != "" {
+		*dst = v
+	}
+}
+
+// level reads a log level: debug, info, warn or error, in any case.
+func (p *parser) level(name string, dst *slog.Level) {
+	var v string
+	p.oneOf(name, &v, "debug", "info", "warn", "error")
+	if v == "" || p.err != nil {
 		return
 	}
-	if len(v) < minBytes {
-		p.fail(name, "is %d bytes long; an HS256 key needs at least %d", len(v), minBytes)
-		return
+	if err := dst.UnmarshalText([]byte(v)); err != nil {
+		p.fail(name, "%q is not a log level", v)
 	}
-	*dst = v
+}
+
+// present records whether a variable is set at all, to any value.
+func (p *parser) present(name string, dst *bool) {
+	if p.err == nil {
+		*dst = p.getenv(name) != ""
+	}
 }
 
 func (p *parser) integer(name string, dst *int, lo, hi int) {
@@ -156,22 +168,15 @@ func (p *parser) redisURL(name string, dst *string) {
 	*dst = v
 }
 
-// hosts reads a list of host or host:port values in the canonical form the
-// token's jwks_host is compared in, by the same rules (auth.NormalizeHost).
+// hosts reads a list of host or host:port values. auth.New puts them in the
+// canonical form the token's jwks_host is compared in, and refuses the ones
+// that are no host: that check lives there, beside the comparison.
 func (p *parser) hosts(name string, dst *[]string) {
 	v, ok := p.value(name)
 	if !ok {
 		return
 	}
-	var out []string
-	for _, h := range splitList(v) {
-		n, err := auth.NormalizeHost(h)
-		if err != nil {
-			p.fail(name, "%q is not a host or host:port: %v", h, err)
-			return
-		}
-		out = append(out, n)
-	}
+	out := splitList(v)
 	if len(out) == 0 {
 		p.fail(name, "names no host")
 		return
