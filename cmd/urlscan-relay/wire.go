@@ -182,7 +182,7 @@ func newRelay(ctx context.Context, cfg config.Config, roots *x509.CertPool, reg 
 	}
 	book := scans.New(bookOpts)
 	parts.book = book
-	parts.relay = relay.New(relay.NewCached(client, searches, results).WithGenerations(book), relay.Config{
+	parts.relay = relay.New(relay.NewCached(client, searches, results, relay.SharedResults(cfg.ShareResults)).WithGenerations(book), relay.Config{
 		UIURL:                cfg.URLScanUIURL,
 		Visibilities:         cfg.ScanVisibilities,
 		ResultsPerObservable: cfg.ResultsPerObservable,

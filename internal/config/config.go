@@ -41,6 +41,7 @@ type Config struct {
 	CacheMaxMB        int           // CACHE_MAX_MB: memory for the search and result caches
 	SearchCacheTTL    time.Duration // SEARCH_CACHE_TTL; 0 disables
 	ResultCacheTTL    time.Duration // RESULT_CACHE_TTL; 0 disables
+	ShareResults      bool          // SHARE_RESULTS_BETWEEN_KEYS: one result cache entry per scan for every key
 	RedisURL          string        // REDIS_URL; empty: caches stay in memory
 	ShutdownDelay     time.Duration // SHUTDOWN_DELAY: serve on, /readyz failing, before draining
 	ShutdownTimeout   time.Duration // SHUTDOWN_TIMEOUT: the most in-flight requests get to finish
@@ -131,6 +132,7 @@ func Load(getenv func(string) string) (Config, error) {
 	p.integer("CACHE_MAX_MB", &c.CacheMaxMB, 0, 1<<20)
 	p.duration("SEARCH_CACHE_TTL", &c.SearchCacheTTL, 0, 30*24*time.Hour)
 	p.duration("RESULT_CACHE_TTL", &c.ResultCacheTTL, 0, 30*24*time.Hour)
+	p.boolean("SHARE_RESULTS_BETWEEN_KEYS", &c.ShareResults)
 	p.redisURL("REDIS_URL", &c.RedisURL)
 	p.duration("SHUTDOWN_DELAY", &c.ShutdownDelay, 0, time.Hour)
 	p.duration("SHUTDOWN_TIMEOUT", &c.ShutdownTimeout, 0, time.Hour)

@@ -36,7 +36,7 @@ func TestLoadDefaults(t *testing.T) {
 	if got.RequestTimeout != 25*time.Second || got.URLScanTimeout != 10*time.Second {
 		t.Errorf("timeouts = %s %s", got.RequestTimeout, got.URLScanTimeout)
 	}
-	if got.LogLevel != slog.LevelInfo || got.GoMemLimitSet || got.URLScanAPIKey != "" || got.LogFormat != "json" || got.TrustProxyHeaders || got.RelayAudience != nil {
+	if got.LogLevel != slog.LevelInfo || got.GoMemLimitSet || got.URLScanAPIKey != "" || got.LogFormat != "json" || got.TrustProxyHeaders || got.ShareResults || got.RelayAudience != nil {
 		t.Errorf("misc = %+v", got)
 	}
 	if got.ShutdownDelay != 5*time.Second || got.ShutdownTimeout != 15*time.Second {
@@ -50,32 +50,33 @@ func TestLoadDefaults(t *testing.T) {
 
 func TestLoadValues(t *testing.T) {
 	got, err := Load(env(map[string]string{
-		"PORT":                    "8080",
-		"URLSCAN_API_URL":         "http://127.0.0.1:1234/api/v1/",
-		"URLSCAN_UI_URL":          "https://ui.example/",
-		"JWKS_HOSTS":              " Visibility.AMP.cisco.com. , 127.0.0.1:8443 ",
-		"RELAY_AUDIENCE":          "https://relay.example.com/,https://other.example",
-		"TRUST_PROXY_HEADERS":     "true",
-		"SCAN_VISIBILITIES":       "Public,private,public",
-		"ENTITIES_LIMIT_MAX":      "50",
-		"RESULTS_PER_OBSERVABLE":  "0",
-		"RESULTS_PER_REQUEST":     "7",
-		"MAX_BODY_BYTES":          "2048",
-		"MAX_OBSERVABLES":         "7",
-		"REQUEST_TIMEOUT":         "30",
-		"URLSCAN_TIMEOUT":         "1500ms",
-		"LOG_LEVEL":               "DEBUG",
-		"LOG_FORMAT":              "text",
-		"CACHE_MAX_MB":            "0",
-		"SEARCH_CACHE_TTL":        "0",
-		"RESULT_CACHE_TTL":        "1h",
-		"REDIS_URL":               "redis://127.0.0.1:6379/0",
-		"SHUTDOWN_DELAY":          "0",
-		"SHUTDOWN_TIMEOUT":        "2s",
-		"CONFIGURATION_TOKEN_KEY": " a key of thirty-two bytes or more ",
-		"BASE_PATH":               "/integrations/urlscanio/",
-		"URLSCAN_API_KEY":         " cli-key ",
-		"GOMEMLIMIT":              "512MiB",
+		"PORT":                       "8080",
+		"URLSCAN_API_URL":            "http://127.0.0.1:1234/api/v1/",
+		"URLSCAN_UI_URL":             "https://ui.example/",
+		"JWKS_HOSTS":                 " Visibility.AMP.cisco.com. , 127.0.0.1:8443 ",
+		"RELAY_AUDIENCE":             "https://relay.example.com/,https://other.example",
+		"TRUST_PROXY_HEADERS":        "true",
+		"SCAN_VISIBILITIES":          "Public,private,public",
+		"ENTITIES_LIMIT_MAX":         "50",
+		"RESULTS_PER_OBSERVABLE":     "0",
+		"RESULTS_PER_REQUEST":        "7",
+		"MAX_BODY_BYTES":             "2048",
+		"MAX_OBSERVABLES":            "7",
+		"REQUEST_TIMEOUT":            "30",
+		"URLSCAN_TIMEOUT":            "1500ms",
+		"LOG_LEVEL":                  "DEBUG",
+		"LOG_FORMAT":                 "text",
+		"CACHE_MAX_MB":               "0",
+		"SEARCH_CACHE_TTL":           "0",
+		"RESULT_CACHE_TTL":           "1h",
+		"SHARE_RESULTS_BETWEEN_KEYS": "true",
+		"REDIS_URL":                  "redis://127.0.0.1:6379/0",
+		"SHUTDOWN_DELAY":             "0",
+		"SHUTDOWN_TIMEOUT":           "2s",
+		"CONFIGURATION_TOKEN_KEY":    " a key of thirty-two bytes or more ",
+		"BASE_PATH":                  "/integrations/urlscanio/",
+		"URLSCAN_API_KEY":            " cli-key ",
+		"GOMEMLIMIT":                 "512MiB",
 	}))
 	if err != nil {
 		t.Fatalf("Load error: %v", err)
@@ -103,6 +104,7 @@ func TestLoadValues(t *testing.T) {
 		{"CacheMaxMB", got.CacheMaxMB, 0},
 		{"SearchCacheTTL", got.SearchCacheTTL, time.Duration(0)},
 		{"ResultCacheTTL", got.ResultCacheTTL, time.Hour},
+		{"ShareResults", got.ShareResults, true},
 		{"RedisURL", got.RedisURL, "redis://127.0.0.1:6379/0"},
 		{"ShutdownDelay", got.ShutdownDelay, time.Duration(0)},
 		{"ShutdownTimeout", got.ShutdownTimeout, 2 * time.Second},
@@ -131,6 +133,7 @@ func TestLoadRejects(t *testing.T) {
 		{"JWKS_HOSTS", ","},
 		{"RELAY_AUDIENCE", "relay.example.com"},
 		{"TRUST_PROXY_HEADERS", "maybe"},
+		{"SHARE_RESULTS_BETWEEN_KEYS", "yes please"},
 		{"SCAN_VISIBILITIES", "secret"},
 		{"SCAN_VISIBILITIES", ","},
 		{"ENTITIES_LIMIT_MAX", "-1"},

@@ -12,14 +12,15 @@ import (
 
 // Cached is an Upstream that remembers urlscan.io's answers: searches per
 // API key (a tenant never sees another key's private scans), result
-// documents per scan id (a scan's verdict does not depend on who asks).
-// Scan submissions are never cached. Concurrent identical lookups make one
-// call. Every call and hit is counted in the request's Stats.
+// documents per API key and scan id unless SharedResults is given. Scan
+// submissions are never cached. Concurrent identical lookups make one call.
+// Every call and hit is counted in the request's Stats.
 type Cached struct {
-	up       Upstream
-	searches *cache.Cache[[]urlscan.Hit]
-	results  *cache.Cache[*urlscan.Result]
-	gens     Generations // nil: no scans are followed
+	up           Upstream
+	searches     *cache.Cache[[]urlscan.Hit]
+	results      *cache.Cache[*urlscan.Result]
+	gens         Generations // nil: no scans are followed
+	shareResults bool
 }
 
 // Generations names, per API key id and search query, the newest scan
@@ -29,9 +30,33 @@ type Generations interface {
 	Generation(keyID, query string) string
 }
 
+// CachedOption adjusts a Cached.
+type CachedOption func(*Cached)
+
+// SharedResults shares cached result documents between API keys when share
+// is set (SHARE_RESULTS_BETWEEN_KEYS): fewer calls when tenants look at the
+// same scans, at the price of an oracle, since one tenant's answer time
+// then tells whether another tenant looked at a scan within the TTL.
+func SharedResults(share bool) CachedOption {
+	return func(c *Cached) { c.shareResults = share }
+}
+
 // NewCached wraps up with the two caches.
-func NewCached(up Upstream, searches *cache.Cache[[]urlscan.Hit], results *cache.Cache[*urlscan.Result]) *Cached {
-	return &Cached{up: up, searches: searches, results: results}
+func NewCached(up Upstream, searches *cache.Cache[[]urlscan.Hit], results *cache.Cache[*urlscan.Result], opts ...CachedOption) *Cached {
+	c := &Cached{up: up, searches: searches, results: results}
+	for _, o := range opts {
+		o(c)
+	}
+	return c
+}
+
+// resultKey is the result cache's key of scanID for apiKey: partitioned by
+// key unless results are shared.
+func (c *Cached) resultKey(apiKey, scanID string) string {
+	if c.shareResults {
+		return scanID
+	}
+	return urlscan.KeyID(apiKey) + "\x00" + scanID
 }
 
 // WithGenerations makes c key each search answer by the newest scan
@@ -65,8 +90,8 @@ func (c *Cached) PeekSearch(ctx context.Context, apiKey, query string, size int)
 }
 
 // PeekResult answers from memory only, without waiting on anything.
-func (c *Cached) PeekResult(ctx context.Context, scanID string) (*urlscan.Result, bool) {
-	res, ok := c.results.Peek(scanID)
+func (c *Cached) PeekResult(ctx context.Context, apiKey, scanID string) (*urlscan.Result, bool) {
+	res, ok := c.results.Peek(c.resultKey(apiKey, scanID))
 	if ok {
 		StatsFrom(ctx).AddHit()
 	}
@@ -86,10 +111,10 @@ func (c *Cached) Search(ctx context.Context, apiKey, query string, size int) ([]
 	return hits, err
 }
 
-// Result answers from the result cache, or asks urlscan.io. The cache is
-// shared across keys, but a key only ever asks for the scans its own search
-// listed; loads are collapsed per key, so one key's refusal never becomes
-// another key's answer.
+// Result answers from the result cache, or asks urlscan.io. When the cache
+// is shared across keys, a key still only ever asks for the scans its own
+// search listed, and loads are collapsed per key, so one key's refusal
+// never becomes another key's answer.
 //
 // A deleted scan is remembered too, as a nil result (a negative entry,
 // weighed and bounded like the rest): urlscan.io does not bring a deleted
@@ -97,7 +122,7 @@ func (c *Cached) Search(ctx context.Context, apiKey, query string, size int) ([]
 // same 404. Callers still see ErrResultGone.
 func (c *Cached) Result(ctx context.Context, apiKey, scanID string) (*urlscan.Result, error) {
 	flight := urlscan.KeyID(apiKey) + "\x00" + scanID
-	res, hit, err := c.results.Get(ctx, scanID, flight, func(ctx context.Context) (*urlscan.Result, error) {
+	res, hit, err := c.results.Get(ctx, c.resultKey(apiKey, scanID), flight, func(ctx context.Context) (*urlscan.Result, error) {
 		StatsFrom(ctx).AddCall()
 		r, err := c.up.Result(ctx, apiKey, scanID)
 		if errors.Is(err, urlscan.ErrResultGone) {

@@ -27,13 +27,13 @@ type cachedRig struct {
 	now      atomic.Int64 // unix nanoseconds of the client's clock
 }
 
-func newCachedRig(t *testing.T, fo urlscantest.Options, resultBytes int64) *cachedRig {
+func newCachedRig(t *testing.T, fo urlscantest.Options, resultBytes int64, opts ...CachedOption) *cachedRig {
 	t.Helper()
-	return newCachedRigWith(t, fo, resultBytes, Config{UIURL: "https://urlscan.io"})
+	return newCachedRigWith(t, fo, resultBytes, Config{UIURL: "https://urlscan.io"}, opts...)
 }
 
 // newCachedRigWith is newCachedRig with the Service configured by cfg.
-func newCachedRigWith(t *testing.T, fo urlscantest.Options, resultBytes int64, cfg Config) *cachedRig {
+func newCachedRigWith(t *testing.T, fo urlscantest.Options, resultBytes int64, cfg Config, opts ...CachedOption) *cachedRig {
 	t.Helper()
 	r := &cachedRig{fake: urlscantest.NewServer(fo)}
 	t.Cleanup(r.fake.Close)
@@ -55,7 +55,7 @@ func newCachedRigWith(t *testing.T, fo urlscantest.Options, resultBytes int64, c
 	}
 	t.Cleanup(r.results.Close)
 	r.client = client
-	r.svc = New(NewCached(client, r.searches, r.results), cfg)
+	r.svc = New(NewCached(client, r.searches, r.results, opts...), cfg)
 	return r
 }
 
@@ -135,15 +135,34 @@ func TestSearchCacheNeverCrossesKeys(t *testing.T) {
 	}
 }
 
-func TestResultCacheServesEveryKeyAfterItsOwnSearch(t *testing.T) {
-	r := newCachedRig(t, urlscantest.Options{}, 1<<20)
-	r.svc.Observe(context.Background(), "key-a", fourObservables, 100)
-	s1, r1 := r.calls()
-	if _, errs := r.svc.Observe(context.Background(), "key-b", fourObservables, 100); len(errs) > 0 {
-		t.Fatal(errs)
-	}
-	if s2, r2 := r.calls(); s2 != s1+4 || r2 != r1 {
-		t.Errorf("key-b made %d searches and %d results, want its own 4 searches and no results", s2-s1, r2-r1)
+func TestResultCacheIsPartitionedByKey(t *testing.T) {
+	for _, share := range []bool{false, true} {
+		t.Run(fmt.Sprintf("share=%v", share), func(t *testing.T) {
+			r := newCachedRig(t, urlscantest.Options{}, 1<<20, SharedResults(share))
+			r.svc.Observe(context.Background(), "key-a", fourObservables, 100)
+			s1, r1 := r.calls()
+			if _, errs := r.svc.Observe(context.Background(), "key-b", fourObservables, 100); len(errs) > 0 {
+				t.Fatal(errs)
+			}
+			s2, r2 := r.calls()
+			if s2 != s1+4 {
+				t.Errorf("key-b made %d searches, want its own 4", s2-s1)
+			}
+			// Partitioned, key-b's answer time cannot tell that key-a
+			// looked at the same scans: it makes every call itself.
+			want := r1
+			if !share {
+				want = 2 * r1
+			}
+			if r2 != want {
+				t.Errorf("result calls after key-b = %d, want %d", r2, want)
+			}
+			// A repeat by key-b is answered from its own partition.
+			r.svc.Observe(context.Background(), "key-b", fourObservables, 100)
+			if _, r3 := r.calls(); r3 != r2 {
+				t.Errorf("key-b's repeat made %d result calls, want 0", r3-r2)
+			}
+		})
 	}
 }
 

@@ -69,7 +69,7 @@ func (g gate) leave() { <-g }
 // skips the goroutine and the bound a call would need.
 type peeker interface {
 	PeekSearch(ctx context.Context, apiKey, query string, size int) ([]urlscan.Hit, bool)
-	PeekResult(ctx context.Context, scanID string) (*urlscan.Result, bool)
+	PeekResult(ctx context.Context, apiKey, scanID string) (*urlscan.Result, bool)
 }
 
 // fetch searches every observable and, when withResults is set, fetches
@@ -160,7 +160,7 @@ func (s *Service) fetchNewest(ctx context.Context, apiKey string, l *lookup, g g
 			continue // nothing to ask for; the sighting stands on the hit alone
 		}
 		if peek != nil {
-			if r, ok := peek.PeekResult(ctx, h.ID); ok {
+			if r, ok := peek.PeekResult(ctx, apiKey, h.ID); ok {
 				l.results[j] = r
 				continue
 			}
