@@ -158,7 +158,7 @@ func newRelay(ctx context.Context, cfg config.Config, roots *x509.CertPool, reg 
 	searchBytes := cfg.CacheBytes() / 4
 	searches, err := cache.New(cache.Options[[]urlscan.Hit]{
 		Name: "search", MaxBytes: searchBytes, TTL: searchTTL, Weigh: relay.WeighHits,
-		Remote: remote(store, "search"), RemoteGate: gate, Codec: cache.JSONCodec[[]urlscan.Hit]{},
+		Remote: remote(store, "search"), RemoteGate: gate, Codec: relay.HitsCodec{},
 		LoadTimeout: cfg.RequestTimeout, Registerer: reg, Logger: logger,
 	})
 	if err != nil {
@@ -168,7 +168,7 @@ func newRelay(ctx context.Context, cfg config.Config, roots *x509.CertPool, reg 
 	closers = append(closers, searches.Close)
 	results, err := cache.New(cache.Options[*urlscan.Result]{
 		Name: "result", MaxBytes: cfg.CacheBytes() - searchBytes, TTL: resultTTL, Weigh: relay.WeighResult,
-		Remote: remote(store, "result"), RemoteGate: gate, Codec: cache.JSONCodec[*urlscan.Result]{},
+		Remote: remote(store, "result"), RemoteGate: gate, Codec: relay.ResultCodec{},
 		LoadTimeout: cfg.RequestTimeout, Registerer: reg, Logger: logger,
 	})
 	if err != nil {

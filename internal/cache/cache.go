@@ -172,6 +172,7 @@ func New[V any](o Options[V]) (*Cache[V], error) {
 		c.remote = &remoteTier[V]{
 			r:       o.Remote,
 			codec:   o.Codec,
+			ttl:     c.ttl,
 			timeout: orDefault(o.RemoteTimeout, DefaultRemoteTimeout),
 			gate:    gate,
 			now:     c.now,

@@ -23,6 +23,7 @@ type Remote interface {
 type remoteTier[V any] struct {
 	r       Remote
 	codec   Codec[V]
+	ttl     time.Duration // the cache's TTL: no value read lives longer
 	timeout time.Duration
 	gate    *cooloff.Gate
 	now     func() time.Time
@@ -55,8 +56,14 @@ func (t *remoteTier[V]) get(ctx context.Context, key string) (v V, expiresAt int
 		t.failed("decode", err, false)
 		return v, 0, false
 	}
+	// The expiry comes from Redis, so it is untrusted like the rest: a
+	// value never lives longer than a fresh load would (a claimed expiry
+	// years ahead would otherwise outlive Redis's own copy for good).
+	// Clamped in milliseconds, before a huge value could overflow nanoseconds.
+	now := t.now()
+	expMs = min(expMs, now.Add(t.ttl).UnixMilli())
 	expiresAt = time.UnixMilli(expMs).UnixNano()
-	if expiresAt <= t.now().UnixNano() {
+	if expiresAt <= now.UnixNano() {
 		return v, 0, false
 	}
 	v, err = t.codec.Unmarshal(payload)

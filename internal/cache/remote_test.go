@@ -190,3 +190,22 @@ func TestHungRemoteCostsOnlyTheTimeout(t *testing.T) {
 		}
 	})
 }
+
+func TestRemoteExpiryIsClampedToTheTTL(t *testing.T) {
+	clock := clocktest.New(time.Unix(1_700_000_000, 0))
+	r := newFakeRemote()
+	// A value claiming fifty years of life, as a tampered Redis could hold.
+	r.data["k"] = seal([]byte(`"planted"`), clock.Now().AddDate(50, 0, 0).UnixMilli())
+	c := newRemoteCache(t, r, clock, time.Minute)
+	l := &loader{value: "fresh"}
+	if v, hit, _ := c.Get(context.Background(), "k", "", l.load); !hit || v != "planted" {
+		t.Fatalf("first Get = %q, hit %v; want the remote's value", v, hit)
+	}
+	clock.Advance(time.Minute + time.Second)
+	r.mu.Lock()
+	delete(r.data, "k") // Redis dropped it
+	r.mu.Unlock()
+	if v, hit, _ := c.Get(context.Background(), "k", "", l.load); hit || v != "fresh" {
+		t.Errorf("Get a TTL later = %q, hit %v; want a fresh load: a remote expiry is clamped to now + TTL", v, hit)
+	}
+}

@@ -219,6 +219,7 @@ type request struct {
 	method   string
 	url      string
 	body     []byte // JSON, for a POST
+	maxBytes int64  // largest answer read; 0 means the document limit
 	// idempotent calls may be repeated after a failure that may have
 	// reached urlscan; others only after one that cannot have.
 	idempotent bool
@@ -383,11 +384,15 @@ func (c *Client) attempt(ctx context.Context, apiKey, keyID string, r request, d
 		return outcome{err: statusError(r.endpoint, resp.StatusCode, head, wait, apiKey), action: q.action}
 	}
 
-	if resp.ContentLength > c.maxDoc {
+	limit := c.maxDoc
+	if r.maxBytes > 0 {
+		limit = min(r.maxBytes, c.maxDoc)
+	}
+	if resp.ContentLength > limit {
 		c.observe(r.endpoint, "error", start)
 		return outcome{err: transportError(r.endpoint, errTooLarge), cause: errTooLarge}
 	}
-	answer := &limitedBody{r: resp.Body, left: c.maxDoc}
+	answer := &limitedBody{r: resp.Body, left: limit}
 	err = decode(answer)
 	if answer.err != nil {
 		// The answer did not come whole: a broken connection, a timeout or

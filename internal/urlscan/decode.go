@@ -1,9 +1,10 @@
 package urlscan
 
 import (
-	"cmp"
+	"container/heap"
 	"encoding/json"
 	"io"
+	"math"
 	"slices"
 	"strings"
 	"time"
@@ -19,10 +20,14 @@ import (
 // rest at its zero value; only a document that is not a JSON object at all
 // (or, for what the relay reads, not valid JSON) is an error.
 
-// decodeSearch reads a search answer. Hits come in the order urlscan sent
-// them; a hit without a usable _id is dropped, because nothing can be linked
-// to it and a hostile id must never reach a URL path.
-func decodeSearch(doc []byte) ([]Hit, error) {
+// decodeSearch reads a search answer and keeps its newest size hits
+// (every hit when size is 0 or less), newest first by task time, keeping
+// urlscan's order among equal times, with unknown times last. A hit
+// without a usable _id is dropped, because nothing can be linked to it and
+// a hostile id must never reach a URL path. A hit that could not be among
+// the newest size is skipped after its time is read, so an answer of a
+// hundred thousand tiny hits costs size decoded hits, not all of them.
+func decodeSearch(doc []byte, size int) ([]Hit, error) {
 	v, err := parseObject(doc, "results")
 	if err != nil {
 		return nil, err
@@ -31,9 +36,18 @@ func decodeSearch(doc []byte) ([]Hit, error) {
 	if !results.IsArray() {
 		return nil, nil
 	}
-	var hits []Hit
+	if size <= 0 {
+		size = math.MaxInt
+	}
+	var kept newestHits
+	i := 0
 	results.ForEach(func(_, h gjson.Result) bool {
+		i++
 		if !h.IsObject() {
+			return true
+		}
+		t := parseTime(h.Get("task.time"))
+		if len(kept) == size && !before(t, i, kept[0].hit.Time, kept[0].i) {
 			return true
 		}
 		id := str(h.Get("_id"))
@@ -41,44 +55,81 @@ func decodeSearch(doc []byte) ([]Hit, error) {
 			return true
 		}
 		page := h.Get("page")
-		hits = append(hits, Hit{
+		hit := rankedHit{i: i, hit: Hit{
 			ID:    id,
-			Time:  parseTime(h.Get("task.time")),
+			Time:  t,
 			Stats: decodeStats(h.Get("stats")),
-			Page:  Page{URL: str(page.Get("url")), Domain: str(page.Get("domain")), IP: str(page.Get("ip"))},
-		})
+			Page: Page{
+				URL:    bounded(str(page.Get("url")), maxURLBytes),
+				Domain: bounded(str(page.Get("domain")), maxDomainBytes),
+				IP:     bounded(str(page.Get("ip")), maxIPBytes),
+			},
+		}}
+		if len(kept) < size {
+			heap.Push(&kept, hit)
+		} else {
+			kept[0] = hit
+			heap.Fix(&kept, 0)
+		}
 		return true
 	})
+	if len(kept) == 0 {
+		return nil, nil
+	}
+	slices.SortFunc(kept, func(a, b rankedHit) int {
+		if before(a.hit.Time, a.i, b.hit.Time, b.i) {
+			return -1
+		}
+		return 1
+	})
+	hits := make([]Hit, len(kept))
+	for k := range kept {
+		hits[k] = kept[k].hit
+	}
 	return hits, nil
 }
 
-// sortHits orders hits newest first by task time, keeping urlscan's order
-// among equal times, with unknown times last.
-func sortHits(hits []Hit) {
-	slices.SortStableFunc(hits, func(a, b Hit) int {
-		switch {
-		case a.Time.IsZero() || b.Time.IsZero():
-			return cmp.Compare(boolInt(a.Time.IsZero()), boolInt(b.Time.IsZero()))
-		default:
-			return b.Time.Compare(a.Time)
-		}
-	})
-}
-
-func boolInt(b bool) int {
-	if b {
-		return 1
+// before reports whether a hit seen at at, the ai-th of its answer, comes
+// before one seen at bt, the bi-th: known times first, newer first, then
+// urlscan's order.
+func before(at time.Time, ai int, bt time.Time, bi int) bool {
+	switch {
+	case at.IsZero() != bt.IsZero():
+		return !at.IsZero()
+	case !at.Equal(bt):
+		return at.After(bt)
+	default:
+		return ai < bi
 	}
-	return 0
 }
 
-// maxStats bounds the stats kept per hit: urlscan sends five, and each
-// becomes a table column; a hostile answer with thousands must cost neither
-// quadratic time nor a table nobody can read.
-const maxStats = 32
+// rankedHit is a hit with its place in the answer.
+type rankedHit struct {
+	hit Hit
+	i   int
+}
 
-// decodeStats keeps the numeric members of a stats object, in the order
+// newestHits is a heap whose root is the hit that comes last, the one to
+// give up when a newer one arrives.
+type newestHits []rankedHit
+
+func (h newestHits) Len() int { return len(h) }
+func (h newestHits) Less(a, b int) bool {
+	return before(h[b].hit.Time, h[b].i, h[a].hit.Time, h[a].i)
+}
+func (h newestHits) Swap(a, b int) { h[a], h[b] = h[b], h[a] }
+func (h *newestHits) Push(x any)   { *h = append(*h, x.(rankedHit)) }
+func (h *newestHits) Pop() any {
+	old := *h
+	x := old[len(old)-1]
+	*h = old[:len(old)-1]
+	return x
+}
+
+// decodeStats keeps the integer members of a stats object, in the order
 // urlscan sent them, up to maxStats; a repeated name keeps its first value.
+// Each becomes a CTIM column of type integer, so a number that is not an
+// int64 integer (1.5, 1e999) is left out rather than passed on.
 // An object without any is an empty, non-nil list (its sighting gets the
 // original's empty table); anything but an object is nil.
 func decodeStats(v gjson.Result) []Stat {
@@ -90,7 +141,7 @@ func decodeStats(v gjson.Result) []Stat {
 		if len(stats) == maxStats {
 			return false
 		}
-		if n.Type != gjson.Number {
+		if n.Type != gjson.Number || !validInteger(n.Raw) || k.Str == "" || len(k.Str) > maxStatNameBytes {
 			return true
 		}
 		for _, s := range stats {
@@ -123,9 +174,9 @@ func resultOf(task, verdicts, page gjson.Result) *Result {
 	return &Result{
 		Page:          Page{URL: str(page.Get("url")), Domain: str(page.Get("domain")), IP: str(page.Get("ip"))},
 		Time:          parseTime(task.Get("time")),
-		ReportURL:     str(task.Get("reportURL")),
-		ScreenshotURL: str(task.Get("screenshotURL")),
-		DomURL:        str(task.Get("domURL")),
+		ReportURL:     bounded(str(task.Get("reportURL")), maxLinkBytes),
+		ScreenshotURL: bounded(str(task.Get("screenshotURL")), maxLinkBytes),
+		DomURL:        bounded(str(task.Get("domURL")), maxLinkBytes),
 		Malicious:     overall.Get("malicious").Type == gjson.True,
 		Tags:          strs(overall.Get("tags")),
 		Categories:    strs(overall.Get("categories")),
@@ -138,13 +189,14 @@ func decodeScan(doc []byte) (*ScanResponse, error) {
 	if err != nil {
 		return nil, err
 	}
+	f := func(v gjson.Result) string { return bounded(str(v), maxScanFieldBytes) }
 	return &ScanResponse{
-		UUID:       str(v[0]),
-		Result:     str(v[1]),
-		API:        str(v[2]),
-		Visibility: str(v[3]),
-		URL:        str(v[4]),
-		Message:    str(v[5]),
+		UUID:       f(v[0]),
+		Result:     f(v[1]),
+		API:        f(v[2]),
+		Visibility: f(v[3]),
+		URL:        f(v[4]),
+		Message:    f(v[5]),
 	}, nil
 }
 
@@ -158,14 +210,18 @@ func str(v gjson.Result) string {
 	return strings.Clone(v.Str)
 }
 
-// strs keeps the strings of a JSON array; anything else is an empty list.
+// strs keeps the strings of a JSON array, at most maxTags of them and
+// each at most maxTagBytes long; anything else is an empty list.
 func strs(v gjson.Result) []string {
 	if !v.IsArray() {
 		return nil
 	}
 	var out []string
 	v.ForEach(func(_, e gjson.Result) bool {
-		if e.Type == gjson.String {
+		if len(out) == maxTags {
+			return false
+		}
+		if e.Type == gjson.String && len(e.Str) <= maxTagBytes {
 			out = append(out, strings.Clone(e.Str))
 		}
 		return true

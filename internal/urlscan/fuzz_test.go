@@ -34,7 +34,7 @@ func seedDocuments(f *testing.F) {
 func FuzzDecodeSearch(f *testing.F) {
 	seedDocuments(f)
 	f.Fuzz(func(t *testing.T, doc []byte) {
-		hits, err := decodeSearch(doc)
+		hits, err := decodeSearch(doc, 0)
 		if err != nil {
 			if hits != nil {
 				t.Fatalf("error %v with %d hits", err, len(hits))

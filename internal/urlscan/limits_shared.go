@@ -48,7 +48,13 @@ func (s *sharedLimits) BlockedUntil(ctx context.Context, keyID, action string) (
 		s.failed(err)
 		return time.Time{}, nil
 	}
-	if until.After(s.now()) {
+	// The shared store is held to the bound urlscan.io's own headers are:
+	// no mark blocks a key longer than maxWait from now, whatever it says.
+	now := s.now()
+	if limit := now.Add(maxWait); until.After(limit) {
+		until = limit
+	}
+	if until.After(now) {
 		// Remember it here too, so the next call asks no one.
 		_ = s.local.Block(ctx, keyID, action, until)
 	}

@@ -3,6 +3,7 @@ package urlscan
 import (
 	"context"
 	"errors"
+	"math"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -117,5 +118,45 @@ func TestSharedLimitsShareTheStoresGate(t *testing.T) {
 	}
 	if gate.Open() {
 		t.Error("a failure here did not close the shared gate")
+	}
+}
+
+// plantedLimits is a shared store holding one mark, as a tampered Redis
+// could; clear removes it.
+type plantedLimits struct {
+	until atomic.Int64 // unix nanoseconds; 0: no mark
+}
+
+func (p *plantedLimits) BlockedUntil(context.Context, string, string) (time.Time, error) {
+	if n := p.until.Load(); n != 0 {
+		return time.Unix(0, n), nil
+	}
+	return time.Time{}, nil
+}
+
+func (p *plantedLimits) Block(context.Context, string, string, time.Time) error { return nil }
+
+func TestSharedMarkIsCappedAtMaxWait(t *testing.T) {
+	var clock atomic.Int64
+	clock.Store(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC).UnixNano())
+	now := func() time.Time { return time.Unix(0, clock.Load()) }
+	ctx := context.Background()
+	shared := &plantedLimits{}
+	// A mark centuries ahead, as 10^15 seconds would be.
+	shared.until.Store(math.MaxInt64)
+	l := NewSharedLimits(shared, nil, now, nil)
+	until, err := l.BlockedUntil(ctx, "k", "search")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if limit := now().Add(maxWait); until.After(limit) || !until.After(now()) {
+		t.Errorf("BlockedUntil = %v, want a block capped at %v", until, limit)
+	}
+	// The mark is deleted; a day later the key is free again, although the
+	// replica remembered the planted mark.
+	shared.until.Store(0)
+	clock.Add(int64(maxWait + time.Second))
+	if until, _ := l.BlockedUntil(ctx, "k", "search"); until.After(now()) {
+		t.Errorf("BlockedUntil a day after the mark went = %v, want no block", until)
 	}
 }

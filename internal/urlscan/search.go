@@ -18,18 +18,16 @@ func (c *Client) Search(ctx context.Context, apiKey, query string, size int) ([]
 		v.Set("size", strconv.Itoa(size))
 	}
 	var hits []Hit
-	err := c.do(ctx, apiKey, request{endpoint: endpointSearch, method: http.MethodGet, url: c.base + "/search/?" + v.Encode(), idempotent: true},
+	// The answer is capped by the hits asked for (searchLimit), not only by
+	// the document limit: a 30 MiB answer to a search of 100 hits is hostile.
+	err := c.do(ctx, apiKey, request{endpoint: endpointSearch, method: http.MethodGet, url: c.base + "/search/?" + v.Encode(), idempotent: true, maxBytes: searchLimit(size, c.maxDoc)},
 		func(doc []byte) error {
 			var err error
-			hits, err = decodeSearch(doc)
+			hits, err = decodeSearch(doc, size)
 			return err
 		})
 	if err != nil {
 		return nil, err
-	}
-	sortHits(hits)
-	if size > 0 && len(hits) > size {
-		hits = hits[:size]
 	}
 	return hits, nil
 }
