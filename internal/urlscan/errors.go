@@ -162,20 +162,87 @@ func upstreamMessage(body []byte, apiKey string) string {
 	case desc != "" && !strings.Contains(msg, desc):
 		msg = strings.TrimRight(msg, ".") + ": " + desc
 	}
-	msg = strings.Map(func(r rune) rune {
-		if unicode.IsControl(r) {
-			return ' '
-		}
-		return r
-	}, msg)
-	if apiKey != "" {
-		msg = strings.ReplaceAll(msg, apiKey, "[redacted]")
-	}
+	msg = redactKey(msg, apiKey)
 	const maxLen = 300
 	if len(msg) > maxLen {
 		msg = strings.ToValidUTF8(msg[:maxLen], "") + "…"
 	}
 	return msg
+}
+
+// minKeyFragment is the shortest run of a key's characters that is
+// redacted on its own: a key split in two (between message and
+// description, or by a character inserted into it) still loses both
+// halves, while a message does not lose every short word that happens to
+// be in the key.
+const minKeyFragment = 8
+
+// redactKey replaces every copy of apiKey in msg, and every run of at least
+// minKeyFragment consecutive characters of it, with "[redacted]", comparing
+// case-insensitively. Unicode format characters (zero-width spaces and
+// joiners, direction marks) are dropped first, so none can hide a key;
+// control characters become spaces.
+func redactKey(msg, apiKey string) string {
+	text := make([]rune, 0, len(msg))
+	for _, r := range msg {
+		switch {
+		case unicode.Is(unicode.Cf, r):
+		case unicode.IsControl(r):
+			text = append(text, ' ')
+		default:
+			text = append(text, r)
+		}
+	}
+	key := []rune(apiKey)
+	if len(key) == 0 {
+		return string(text)
+	}
+	frag := min(len(key), minKeyFragment)
+	// run[k] is, for the text position being looked at, how many runes
+	// from there match key from k on: the longest common substrings of
+	// text and key, in O(len(text) * len(key)) time and O(len(key)) space.
+	run, next := make([]int, len(key)+1), make([]int, len(key)+1)
+	secret := make([]bool, len(text))
+	for i := len(text) - 1; i >= 0; i-- {
+		longest := 0
+		for k := range key {
+			run[k] = 0
+			if foldEqual(text[i], key[k]) {
+				run[k] = next[k+1] + 1
+				longest = max(longest, run[k])
+			}
+		}
+		run, next = next, run
+		if longest >= frag {
+			for j := i; j < i+longest; j++ {
+				secret[j] = true
+			}
+		}
+	}
+	var b strings.Builder
+	for i, r := range text {
+		switch {
+		case !secret[i]:
+			b.WriteRune(r)
+		case i == 0 || !secret[i-1]:
+			b.WriteString("[redacted]")
+		}
+	}
+	return b.String()
+}
+
+// foldEqual reports whether a and b are the same letter under Unicode
+// simple case folding (k, K and the Kelvin sign alike).
+func foldEqual(a, b rune) bool {
+	if a == b {
+		return true
+	}
+	for r := unicode.SimpleFold(a); r != a; r = unicode.SimpleFold(r) {
+		if r == b {
+			return true
+		}
+	}
+	return false
 }
 
 // transportError turns a failure to get an answer into an *Error: the

@@ -152,3 +152,34 @@ func TestCallerDeadline(t *testing.T) {
 		t.Errorf("got %d calls, want 1: the caller's timeout is not retried", got)
 	}
 }
+
+func TestUpstreamMessageRedactsEverySpelling(t *testing.T) {
+	const key = "5f0c9a7e-41d2-4b8e-9c3a-7d6e2f1b0a94"
+	upper := strings.ToUpper(key)
+	zw := key[:10] + "\u200b" + key[10:20] + "\u2060" + key[20:]
+	tests := []struct {
+		name, body string
+		want       string
+	}{
+		{"exact", `{"message":"Key ` + key + ` refused"}`, "Key [redacted] refused"},
+		{"lower case of an upper-case key", `{"message":"key ` + strings.ToLower(upper) + `"}`, "key [redacted]"},
+		{"upper case", `{"message":"KEY ` + upper + `"}`, "KEY [redacted]"},
+		{"zero-width characters inside", `{"message":"key ` + zw + ` refused"}`, "key [redacted] refused"},
+		{"split between message and description", `{"message":"Your key ` + key[:18] + `","description":"` + key[18:] + ` is not allowed"}`, "Your key [redacted]: [redacted] is not allowed"},
+		{"no key", `{"message":"Quota exceeded for 5f0c"}`, "Quota exceeded for 5f0c"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			got := upstreamMessage([]byte(tc.body), key)
+			if got != tc.want {
+				t.Errorf("got %q, want %q", got, tc.want)
+			}
+			folded := strings.ToLower(got)
+			for i := 0; i+minKeyFragment <= len(key); i++ {
+				if strings.Contains(folded, key[i:i+minKeyFragment]) {
+					t.Errorf("%q still holds %q of the key", got, key[i:i+minKeyFragment])
+				}
+			}
+		})
+	}
+}
