@@ -55,6 +55,9 @@ const usage = `usage: urlscan-relay [command]
 
 commands:
   serve                 serve the relay over HTTP (the default)
+  demo                  serve the relay on loopback against a built-in fake
+                        urlscan.io and token issuer, and print a token and
+                        curl lines to try every endpoint with
   observe TYPE VALUE    look one observable up and print its CTIM data as JSON;
                         the urlscan.io API key comes from URLSCAN_API_KEY
   version               print the version
@@ -74,7 +77,12 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		if len(rest) > 0 {
 			return badUsage(stderr, "serve takes no arguments")
 		}
-		return serve(ctx, getenv, stdout)
+		return serve(ctx, getenv, stdout, serveHooks{})
+	case "demo":
+		if len(rest) > 0 {
+			return badUsage(stderr, "demo takes no arguments")
+		}
+		return demo(ctx, getenv, stdout, stderr)
 	case "observe":
 		if len(rest) != 2 {
 			return badUsage(stderr, "observe takes TYPE and VALUE")

@@ -43,18 +43,37 @@ func softMemoryLimit(args []string, getenv func(string) string) (int64, bool) {
 	return int64(cfg.CacheMaxMB+softMemoryHeadroomMB) << 20, true
 }
 
+// serveHooks are what the demo changes about serve; the zero value is
+// production.
+type serveHooks struct {
+	demo      bool                // mark logs and / as a demo
+	host      string              // the address to listen on; "": every interface
+	trustPEM  []byte              // extra trusted certificates (the demo's token issuer)
+	listening func(addr net.Addr) // called once the listener is open
+	configure func(*config.Config) // changes the loaded configuration
+}
+
 // serve runs the HTTP relay until ctx ends; then it fails /readyz and keeps
 // serving for SHUTDOWN_DELAY, stops accepting, and lets in-flight requests
 // finish within SHUTDOWN_TIMEOUT.
-func serve(ctx context.Context, getenv func(string) string, stdout io.Writer) error {
+func serve(ctx context.Context, getenv func(string) string, stdout io.Writer, hooks serveHooks) error {
 	cfg, err := config.Load(getenv)
 	if err != nil {
 		return err
 	}
+	if hooks.configure != nil {
+		hooks.configure(&cfg)
+	}
 	logger := newLogger(cfg, stdout)
+	if hooks.demo {
+		logger = logger.With("demo", true)
+	}
 	roots, err := rootCAs(cfg)
 	if err != nil {
 		return err
+	}
+	if hooks.trustPEM != nil && !roots.AppendCertsFromPEM(hooks.trustPEM) {
+		return errors.New("demo: the token issuer's certificate is not PEM")
 	}
 	reg := newRegistry()
 	parts, err := newRelay(ctx, cfg, roots, reg, logger)
@@ -70,6 +89,7 @@ func serve(ctx context.Context, getenv func(string) string, stdout io.Writer) er
 	handler, err := server.New(server.Deps{
 		Config:     cfg,
 		Version:    version,
+		Demo:       hooks.demo,
 		Relay:      parts.relay,
 		Verifier:   verifier,
 		Check:      parts.client.Check,
@@ -81,7 +101,7 @@ func serve(ctx context.Context, getenv func(string) string, stdout io.Writer) er
 	if err != nil {
 		return err
 	}
-	ln, err := net.Listen("tcp", net.JoinHostPort("", strconv.Itoa(cfg.Port)))
+	ln, err := net.Listen("tcp", net.JoinHostPort(hooks.host, strconv.Itoa(cfg.Port)))
 	if err != nil {
 		return fmt.Errorf("PORT: %w", err)
 	}
@@ -97,6 +117,9 @@ func serve(ctx context.Context, getenv func(string) string, stdout io.Writer) er
 		ErrorLog:       slogErrorLog(logger),
 	}
 	logger.Info("listening", "addr", ln.Addr().String(), "version", version, "base_path", cfg.BasePath)
+	if hooks.listening != nil {
+		hooks.listening(ln.Addr())
+	}
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
 

@@ -48,6 +48,10 @@ type Config struct {
 	// GoMemLimitSet says GOMEMLIMIT is set: the Go runtime applies it, and
 	// the relay sets no soft memory limit of its own.
 	GoMemLimitSet bool
+	// URLScanAPIURLSet and JWKSHostsSet say URLSCAN_API_URL and JWKS_HOSTS
+	// are set, which the demo refuses: it must never look like, or talk
+	// to, a production relay's upstreams.
+	URLScanAPIURLSet, JWKSHostsSet bool
 
 	// ConfigurationTokenKey (CONFIGURATION_TOKEN_KEY) is the shared key
 	// HS256 configuration tokens are verified with, exactly as set; empty:
@@ -137,6 +141,8 @@ func Load(getenv func(string) string) (Config, error) {
 	p.duration("SHUTDOWN_DELAY", &c.ShutdownDelay, 0, time.Hour)
 	p.duration("SHUTDOWN_TIMEOUT", &c.ShutdownTimeout, 0, time.Hour)
 	p.present("GOMEMLIMIT", &c.GoMemLimitSet)
+	p.present("URLSCAN_API_URL", &c.URLScanAPIURLSet)
+	p.present("JWKS_HOSTS", &c.JWKSHostsSet)
 	if p.err != nil {
 		return Config{}, p.err
 	}

@@ -112,6 +112,8 @@ func TestLoadValues(t *testing.T) {
 		{"BasePath", got.BasePath, "/integrations/urlscanio"},
 		{"URLScanAPIKey", got.URLScanAPIKey, " cli-key "},
 		{"GoMemLimitSet", got.GoMemLimitSet, true},
+		{"URLScanAPIURLSet", got.URLScanAPIURLSet, true},
+		{"JWKSHostsSet", got.JWKSHostsSet, true},
 	}
 	for _, c := range checks {
 		if c.got != c.want {

@@ -23,11 +23,16 @@ func (s *server) handleIndex(rt *router) http.Handler {
 				eps = append(eps, endpoint{Method: m, Path: p})
 			}
 		}
-		encode(w, http.StatusOK, map[string]any{
+		page := map[string]any{
 			"name":        "urlscan-relay",
 			"description": "Cisco SecureX Threat Response relay for urlscan.io",
 			"version":     s.Version,
 			"endpoints":   eps,
-		})
+		}
+		if s.Demo {
+			page["demo"] = true
+			page["description"] = "DEMO: this relay answers from a built-in fake urlscan.io with made-up data, and accepts only tokens of its built-in issuer. Not for production."
+		}
+		encode(w, http.StatusOK, page)
 	})
 }

@@ -31,8 +31,10 @@ type Verifier interface {
 
 // Deps is everything the server needs; New wires it into one handler.
 type Deps struct {
-	Config   config.Config
-	Version  string
+	Config  config.Config
+	Version string
+	// Demo marks the index page: the relay answers from a fake urlscan.io.
+	Demo     bool
 	Relay    Relay
 	Verifier Verifier
 	// Check makes one cheap authenticated urlscan.io call (POST /health).

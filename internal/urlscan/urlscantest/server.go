@@ -43,6 +43,10 @@ type Options struct {
 	// MaliciousScans, when set, gives a malicious verdict to the accepted
 	// scans of URLs that contain it; other accepted scans are benign.
 	MaliciousScans string
+	// Scans, when set, is a curated data set that searches and results
+	// answer from instead of generated answers: a search that matches none
+	// of them lists no hit (see Scan).
+	Scans []Scan
 }
 
 // Request is what the fake saw of one request. It records whether the
@@ -250,7 +254,9 @@ func (s *Server) search(w http.ResponseWriter, r *http.Request, extra http.Heade
 		return
 	}
 	var body []byte
-	if query == fixtureQuery {
+	if curated, ok := s.curatedSearch(query, size); ok {
+		body = s.withIndexed(curated, query)
+	} else if query == fixtureQuery {
 		body = cutResults(mustFixture("search_ip_1.1.1.1.json"), size)
 	} else {
 		var metas map[string]hitMeta
@@ -269,6 +275,9 @@ func (s *Server) search(w http.ResponseWriter, r *http.Request, extra http.Heade
 }
 
 func (s *Server) result(w http.ResponseWriter, id string, extra http.Header) {
+	if s.curatedResult(w, id, extra) {
+		return
+	}
 	if doc, finished, ok := s.submittedResult(id); ok {
 		if !finished {
 			writeError(w, http.StatusNotFound, "Scan is not finished yet", "The scan has not finished yet. Please try again in a few seconds.", extra)
