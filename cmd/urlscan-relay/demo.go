@@ -20,6 +20,8 @@ const (
 	demoAPIKey = "demo-urlscan-key-not-a-real-one"
 	// demoTokenLifetime is how long the printed token is valid.
 	demoTokenLifetime = 12 * time.Hour
+	// demoScanDuration is how long a scan the demo is asked for runs.
+	demoScanDuration = 5 * time.Second
 )
 
 // demo serves the relay on loopback against a fake urlscan.io with a
@@ -41,6 +43,10 @@ func demo(ctx context.Context, getenv func(string) string, stdout, stderr io.Wri
 		APIKey: demoAPIKey,
 		Scans:  demoScans(now),
 		Limits: demoLimits,
+		// A scan submitted with /respond/trigger runs a few seconds, then
+		// the relay's follow-up (first look after about 10 s) finds it.
+		ScanDuration:   demoScanDuration,
+		MaliciousScans: demoScanMalicious,
 	})
 	defer upstream.Close()
 	issuer, err := authtest.NewIssuer()

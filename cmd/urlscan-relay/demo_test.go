@@ -294,3 +294,33 @@ func TestDemoRefusesRealServices(t *testing.T) {
 		}
 	}
 }
+
+// TestDemoScanFinishes triggers a scan of the observable the data set does
+// not know, and observes it until the finished scan shows, judged
+// malicious: the fake's scan follow-up, through the relay's.
+func TestDemoScanFinishes(t *testing.T) {
+	t.Parallel()
+	stdout, stderr, stop := startDemo(t, map[string]string{"PORT": "0"})
+	defer stop()
+	token := exportToken.FindStringSubmatch(stdout.String())[1]
+	base := "http://" + listenAddr(t, stderr.String())
+	observe := parseCurl(t, `curl -s -X POST `+base+`/observe/observables -H "Authorization: Bearer $TOKEN" -d '[{"type":"url","value":"`+demoScanURL+`"}]'`, token)
+	if _, _, raw := observe.send(t); strings.Contains(raw, `"sightings"`) {
+		t.Fatalf("observe before the scan = %s, want no sighting", raw)
+	}
+	trigger := parseCurl(t, `curl -s -X POST `+base+`/respond/trigger -H "Authorization: Bearer $TOKEN" -d '{"action-id":"urlscan-scan-private","observable_type":"url","observable_value":"`+demoScanURL+`","visibility":"private"}'`, token)
+	if _, _, raw := trigger.send(t); !strings.Contains(raw, `"status":"success"`) {
+		t.Fatalf("trigger = %s", raw)
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		_, _, raw := observe.send(t)
+		if strings.Contains(raw, `"sightings":{"count":1`) && strings.Contains(raw, `"disposition_name":"Malicious"`) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the triggered scan did not show within 30 s: %s", raw)
+		}
+		time.Sleep(500 * time.Millisecond)
+	}
+}

@@ -24,6 +24,9 @@ const (
 	demoShopIP      = "198.51.100.10"
 	demoScriptHash  = "9f2c4e1a7b3d5f60812ab4c6d8e0f1a2b3c4d5e6f708192a3b4c5d6e7f801234"
 	demoScanURL     = "https://new-campaign.example.com/offer"
+	// demoScanMalicious marks the scans the fake judges malicious once
+	// they finish: those of the new campaign.
+	demoScanMalicious = "new-campaign.example.com"
 )
 
 // demoObservables are what the demo prints for the reader to try.
@@ -35,7 +38,7 @@ var demoObservables = []demoObservable{
 	{"domain", demoShopDomain, "benign: 2 clean scans, no verdict"},
 	{"hostname", demoShopHost, "benign: 1 clean scan"},
 	{"sha256", demoScriptHash, "a script the phishing kit loads: 2 scans"},
-	{"url", demoScanURL, "unknown until you scan it with /respond/trigger"},
+	{"url", demoScanURL, "no scans until /respond/trigger scans it; observe it again 10-20 s later: a malicious sighting"},
 }
 
 // demoScans is the fake urlscan.io's data, timed relative to now so the

@@ -46,10 +46,10 @@ func softMemoryLimit(args []string, getenv func(string) string) (int64, bool) {
 // serveHooks are what the demo changes about serve; the zero value is
 // production.
 type serveHooks struct {
-	demo      bool                // mark logs and / as a demo
-	host      string              // the address to listen on; "": every interface
-	trustPEM  []byte              // extra trusted certificates (the demo's token issuer)
-	listening func(addr net.Addr) // called once the listener is open
+	demo      bool                 // mark logs and / as a demo
+	host      string               // the address to listen on; "": every interface
+	trustPEM  []byte               // extra trusted certificates (the demo's token issuer)
+	listening func(addr net.Addr)  // called once the listener is open
 	configure func(*config.Config) // changes the loaded configuration
 }
 
