@@ -1,10 +1,9 @@
 package auth
 
 import (
-	"errors"
-	"fmt"
-
 	"github.com/prometheus/client_golang/prometheus"
+
+	"urlscan-relay/internal/promreg"
 )
 
 // fetchResult is the auth_jwks_fetches_total label of one JWKS fetch.
@@ -39,14 +38,8 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 		Name: "auth_failures_total",
 		Help: "Refused authorizations by the step that refused them.",
 	}, []string{"reason"})
-	if reg != nil {
-		var err error
-		if fetches, err = register(reg, fetches); err != nil {
-			return nil, err
-		}
-		if failures, err = register(reg, failures); err != nil {
-			return nil, err
-		}
+	if err := promreg.Register(reg, "auth", fetches, failures); err != nil {
+		return nil, err
 	}
 	// Every label value exists from the start, so that rates work
 	// before the first failure.
@@ -57,18 +50,4 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 		failures.WithLabelValues(string(r))
 	}
 	return &metrics{fetches: fetches, failures: failures}, nil
-}
-
-func register(reg prometheus.Registerer, c *prometheus.CounterVec) (*prometheus.CounterVec, error) {
-	err := reg.Register(c)
-	if err == nil {
-		return c, nil
-	}
-	var are prometheus.AlreadyRegisteredError
-	if errors.As(err, &are) {
-		if existing, ok := are.ExistingCollector.(*prometheus.CounterVec); ok {
-			return existing, nil
-		}
-	}
-	return nil, fmt.Errorf("auth: register metrics: %w", err)
 }

@@ -1,9 +1,9 @@
 package cache
 
 import (
-	"fmt"
-
 	"github.com/prometheus/client_golang/prometheus"
+
+	"urlscan-relay/internal/promreg"
 )
 
 // tier says where a Get found its value.
@@ -68,15 +68,8 @@ func newMetrics(name string, reg prometheus.Registerer, stats func() (int, int64
 		Help:        "Approximate number of entries held in memory by the cache.",
 		ConstLabels: labels,
 	}, func() float64 { n, _ := stats(); return float64(n) })
-	var done []prometheus.Collector
-	for _, c := range []prometheus.Collector{hits, evictions, m.misses, m.remoteErrors, size, entries} {
-		if err := reg.Register(c); err != nil {
-			for _, d := range done {
-				reg.Unregister(d)
-			}
-			return nil, fmt.Errorf("cache %s: register metrics: %w", name, err)
-		}
-		done = append(done, c)
+	if err := promreg.Register(reg, "cache "+name, hits, evictions, m.misses, m.remoteErrors, size, entries); err != nil {
+		return nil, err
 	}
 	return m, nil
 }

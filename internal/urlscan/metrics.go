@@ -1,9 +1,9 @@
 package urlscan
 
 import (
-	"errors"
-
 	"github.com/prometheus/client_golang/prometheus"
+
+	"urlscan-relay/internal/promreg"
 )
 
 // metrics are the client's Prometheus collectors. Labels name endpoints,
@@ -43,20 +43,7 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 	if reg == nil {
 		return m, nil
 	}
-	var err error
-	if m.requests, err = register(reg, m.requests); err != nil {
-		return nil, err
-	}
-	if m.duration, err = register(reg, m.duration); err != nil {
-		return nil, err
-	}
-	if m.remaining, err = register(reg, m.remaining); err != nil {
-		return nil, err
-	}
-	if m.retries, err = register(reg, m.retries); err != nil {
-		return nil, err
-	}
-	if m.quota, err = register(reg, m.quota); err != nil {
+	if err := promreg.Register(reg, "urlscan", m.requests, m.duration, m.remaining, m.retries, m.quota); err != nil {
 		return nil, err
 	}
 	m.initialise()
@@ -85,20 +72,4 @@ func (m *metrics) initialise() {
 		}
 		m.duration.WithLabelValues(e)
 	}
-}
-
-// register registers c, or reuses the collector already registered under
-// the same name, so that two clients can share one registry.
-func register[T prometheus.Collector](reg prometheus.Registerer, c T) (T, error) {
-	err := reg.Register(c)
-	if err == nil {
-		return c, nil
-	}
-	var are prometheus.AlreadyRegisteredError
-	if errors.As(err, &are) {
-		if existing, ok := are.ExistingCollector.(T); ok {
-			return existing, nil
-		}
-	}
-	return c, err
 }

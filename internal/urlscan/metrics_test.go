@@ -3,6 +3,7 @@ package urlscan
 import (
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	dto "github.com/prometheus/client_model/go"
@@ -33,10 +34,11 @@ func TestMetrics(t *testing.T) {
 	srv.Inject(urlscantest.Fault{Endpoint: "result", Status: 503, Times: 1})
 	reg := prometheus.NewRegistry()
 	c := newClient(t, srv.URL, func(o *Options) { o.Registerer = reg })
-	// A second client on the same registry shares the collectors.
-	c2 := newClient(t, srv.URL, func(o *Options) { o.Registerer = reg })
-	if c.metrics.requests != c2.metrics.requests {
-		t.Error("two clients on one registry got different collectors")
+	// A second client on the same registry would mix its counts with the
+	// first's: it is refused (promreg's rule).
+	if c2, err := New(Options{BaseURL: srv.URL, Timeout: time.Second, Registerer: reg}); err == nil {
+		c2.Close()
+		t.Error("a second client on one registry was built, want a registration error")
 	}
 	for _, endpoint := range []string{"search", "result"} {
 		if err := callEndpoint(t.Context(), c, endpoint, testKey); err != nil {
