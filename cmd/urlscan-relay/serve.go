@@ -14,6 +14,7 @@ import (
 
 	"urlscan-relay/internal/config"
 	"urlscan-relay/internal/server"
+	"urlscan-relay/internal/tiles"
 )
 
 // Server limits: generous for SecureX, tight for a client that dawdles.
@@ -87,10 +88,13 @@ func serve(ctx context.Context, getenv func(string) string, stdout io.Writer, ho
 	}
 	var draining atomic.Bool
 	handler, err := server.New(server.Deps{
-		Config:     cfg,
-		Version:    version,
-		Demo:       hooks.demo,
-		Relay:      parts.relay,
+		Config:  cfg,
+		Version: version,
+		Demo:    hooks.demo,
+		Relay:   parts.relay,
+		Tiles: tiles.New(tiles.Deps{
+			Quotas: parts.client, Scans: parts.book, Lookups: parts.tally, UIURL: cfg.URLScanUIURL,
+		}),
 		Verifier:   verifier,
 		Check:      parts.client.Check,
 		Ready:      func() bool { return !draining.Load() },

@@ -17,8 +17,10 @@ import (
 	"urlscan-relay/internal/cache/rediscache"
 	"urlscan-relay/internal/config"
 	"urlscan-relay/internal/cooloff"
+	"urlscan-relay/internal/lookups"
 	"urlscan-relay/internal/relay"
 	"urlscan-relay/internal/scans"
+	"urlscan-relay/internal/tiles"
 	"urlscan-relay/internal/urlscan"
 )
 
@@ -32,6 +34,7 @@ type relayParts struct {
 	client *urlscan.Client
 	relay  *relay.Service
 	book   *scans.Book
+	tally  *lookups.Tally
 	close  func()
 }
 
@@ -180,8 +183,10 @@ func newRelay(ctx context.Context, cfg config.Config, roots *x509.CertPool, reg 
 	if store != nil {
 		bookOpts.Remote = store.Scans()
 	}
+	bookOpts.Keep = tiles.LongestPeriod
 	book := scans.New(bookOpts)
 	parts.book = book
+	parts.tally = lookups.New(lookups.Options{Keep: tiles.LongestPeriod})
 	parts.relay = relay.New(relay.NewCached(client, searches, results, relay.SharedResults(cfg.ShareResults)).WithGenerations(book), relay.Config{
 		UIURL:                cfg.URLScanUIURL,
 		Visibilities:         cfg.ScanVisibilities,
@@ -191,6 +196,7 @@ func newRelay(ctx context.Context, cfg config.Config, roots *x509.CertPool, reg 
 		ScanCountry:          cfg.ScanCountry,
 		ScanDeny:             cfg.ScanDeny,
 		FollowUp:             relay.FollowUp{Book: book, Wait: cfg.ScanWait, Logger: logger},
+		Lookups:              parts.tally,
 	})
 	// Follow-ups end first: they use the client and the caches.
 	closers = append(closers, parts.relay.Close)

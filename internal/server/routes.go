@@ -16,6 +16,11 @@ func (s *server) routes(rt *router) {
 	rt.api(http.MethodPost, "/refer/observables", s.handleRefer())
 	rt.api(http.MethodPost, "/respond/observables", s.handleRespond())
 	rt.api(http.MethodPost, "/respond/trigger", s.handleTrigger())
+	if s.Tiles != nil {
+		rt.api(http.MethodPost, "/tiles", s.handleTiles())
+		rt.api(http.MethodPost, "/tiles/tile", s.handleTile())
+		rt.api(http.MethodPost, "/tiles/tile-data", s.handleTileData())
+	}
 	rt.api(http.MethodPost, "/version", s.handleVersion())
 	rt.api(http.MethodGet, "/watchdog", s.handleWatchdog())
 	rt.api(http.MethodGet, "/", s.handleIndex(rt))

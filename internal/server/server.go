@@ -37,6 +37,8 @@ type Deps struct {
 	Demo     bool
 	Relay    Relay
 	Verifier Verifier
+	// Tiles answers the dashboard endpoints; nil: none are served.
+	Tiles Tiles
 	// Check makes one cheap authenticated urlscan.io call (POST /health).
 	Check func(ctx context.Context, apiKey string) error
 	// Ready reports whether the relay takes traffic (false while draining).
