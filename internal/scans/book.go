@@ -48,8 +48,9 @@ type Book struct {
 	o   Options
 	log *slog.Logger
 
-	mu   sync.Mutex
-	keys map[string]*keyBook
+	mu    sync.Mutex
+	keys  map[string]*keyBook
+	swept time.Time // when sweepLocked last ran
 
 	skipUntil atomic.Int64 // unix nanos; Remote is skipped before it
 }
@@ -187,9 +188,16 @@ func (b *Book) refresh(ctx context.Context, keyID string, now time.Time) {
 	kb.read = now
 }
 
+// sweepEvery is how often the Book drops the keys whose scans are all
+// older than Keep, so that nothing a scan names outlives Keep by more.
+const sweepEvery = time.Hour
+
 // putLocked merges ss into keyID's scans; b.mu is held.
 func (b *Book) putLocked(keyID string, ss []Scan) *keyBook {
 	now := b.o.Now()
+	if now.Sub(b.swept) >= sweepEvery {
+		b.sweepLocked(now)
+	}
 	kb := b.keys[keyID]
 	if kb == nil {
 		if len(b.keys) >= b.o.MaxKeys {
@@ -210,6 +218,19 @@ func (b *Book) putLocked(keyID string, ss []Scan) *keyBook {
 	slices.SortStableFunc(kb.scans, func(x, y Scan) int { return cmp.Compare(y.Submitted.UnixNano(), x.Submitted.UnixNano()) })
 	kb.scans = keepSince(kb.scans, now.Add(-b.o.Keep), b.o.MaxPerKey)
 	return kb
+}
+
+// sweepLocked drops every scan older than Keep, and the keys left with
+// none that were not read within Keep either; b.mu is held.
+func (b *Book) sweepLocked(now time.Time) {
+	b.swept = now
+	since := now.Add(-b.o.Keep)
+	for k, kb := range b.keys {
+		kb.scans = keepSince(kb.scans, since, b.o.MaxPerKey)
+		if len(kb.scans) == 0 && kb.touched.Before(since) {
+			delete(b.keys, k)
+		}
+	}
 }
 
 // evictLocked drops the key touched least recently.

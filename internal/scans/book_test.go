@@ -157,3 +157,21 @@ func ids(ss []Scan) []string {
 	}
 	return out
 }
+
+func TestBookSweepsWhatIsPastKeep(t *testing.T) {
+	c := clocktest.New(t0)
+	b := New(Options{Keep: time.Hour, Now: c.Now})
+	ctx := context.Background()
+	b.Record(ctx, "old", scan("id-1", t0, "q"))
+	c.Advance(time.Hour + sweepEvery)
+	b.Record(ctx, "new", scan("id-2", c.Now(), "q"))
+	b.mu.Lock()
+	_, kept := b.keys["old"]
+	b.mu.Unlock()
+	if kept {
+		t.Error("a key whose scans are all past Keep is still in memory after the sweep")
+	}
+	if g := b.Generation("old", "q"); g != "" {
+		t.Errorf("Generation of a swept key = %q", g)
+	}
+}
