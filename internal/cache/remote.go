@@ -2,6 +2,7 @@ package cache
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"time"
 
@@ -51,30 +52,12 @@ func (t *remoteTier[V]) get(ctx context.Context, key string) (v V, expiresAt int
 	if !found {
 		return v, 0, false
 	}
-	payload, expMs, err := open(b)
-	if err != nil {
-		t.failed("decode", err, false)
-		return v, 0, false
-	}
-	// The expiry comes from Redis, so it is untrusted like the rest: a
-	// value never lives longer than a fresh load would (a claimed expiry
-	// years ahead would otherwise outlive Redis's own copy for good).
-	// Clamped in milliseconds, before a huge value could overflow nanoseconds.
-	now := t.now()
-	expMs = min(expMs, now.Add(t.ttl).UnixMilli())
-	expiresAt = time.UnixMilli(expMs).UnixNano()
-	if expiresAt <= now.UnixNano() {
-		return v, 0, false
-	}
-	v, err = t.codec.Unmarshal(payload)
-	if err != nil {
-		// A value written by an incompatible release, most likely; the load
-		// that follows overwrites it.
-		t.failed("decode", err, false)
-		return v, 0, false
-	}
-	return v, expiresAt, true
+	return t.decode(b, t.now())
 }
+
+// errBatchLength is a batch read that answered another number of values
+// than keys asked.
+var errBatchLength = errors.New("cache: remote batch read answered the wrong number of values")
 
 // set writes v with its absolute expiry; failures are only counted and logged.
 func (t *remoteTier[V]) set(ctx context.Context, key string, v V, expiresAt time.Time) {

@@ -98,6 +98,22 @@ func (c *Cached) PeekResult(ctx context.Context, apiKey, scanID string) (*urlsca
 	return res, ok
 }
 
+// PrefetchSearches brings the searches of queries that memory lacks from
+// the shared tier in one round trip, so the lookups that follow find them
+// in memory.
+func (c *Cached) PrefetchSearches(ctx context.Context, apiKey string, queries []string, size int) {
+	keys := make([]string, len(queries))
+	for i, q := range queries {
+		keys[i] = c.searchKey(apiKey, q, size)
+	}
+	c.searches.Prefetch(ctx, keys)
+}
+
+// PrefetchResults does the same for result documents.
+func (c *Cached) PrefetchResults(ctx context.Context, _ string, scanIDs []string) {
+	c.results.Prefetch(ctx, scanIDs)
+}
+
 // Search answers from the key's own search cache, or asks urlscan.io.
 func (c *Cached) Search(ctx context.Context, apiKey, query string, size int) ([]urlscan.Hit, error) {
 	key := c.searchKey(apiKey, query, size)

@@ -72,6 +72,44 @@ type peeker interface {
 	PeekResult(ctx context.Context, apiKey, scanID string) (*urlscan.Result, bool)
 }
 
+// prefetcher is an Upstream backed by a shared tier that can bring many
+// answers into memory in one round trip; fetch asks it for a request's
+// searches, then for their results, before peeking.
+type prefetcher interface {
+	PrefetchSearches(ctx context.Context, apiKey string, queries []string, size int)
+	PrefetchResults(ctx context.Context, apiKey string, scanIDs []string)
+}
+
+// prefetchResults asks pre (may be nil) for the result documents of the
+// hits of ls.
+func prefetchResults(ctx context.Context, pre prefetcher, apiKey string, ls ...*lookup) {
+	if pre == nil {
+		return
+	}
+	var ids []string
+	for _, l := range ls {
+		for _, h := range l.hits {
+			if h.ID != "" {
+				ids = append(ids, h.ID)
+			}
+		}
+	}
+	if len(ids) > 0 {
+		pre.PrefetchResults(ctx, apiKey, ids)
+	}
+}
+
+// nonEmpty returns the non-empty strings of ss.
+func nonEmpty(ss []string) []string {
+	out := make([]string, 0, len(ss))
+	for _, s := range ss {
+		if s != "" {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
 // fetch searches every observable and, when withResults is set, fetches
 // result documents within the Service's budget (see budget), all
 // concurrently within the Service's bound. The lookups come back in the
@@ -88,43 +126,70 @@ func (s *Service) fetch(ctx context.Context, apiKey string, obs []ctim.Observabl
 		b = s.newBudget(apiKey, len(obs))
 		submitted = s.submittedFor(ctx, apiKey)
 	}
-	// searches tracks the searches, results every result document.
-	var searches, results sync.WaitGroup
+	pre, _ := s.up.(prefetcher)
+	queries := make([]string, len(obs))
 	for i, o := range obs {
-		l := &ls[i]
-		l.obs = o
+		ls[i].obs = o
 		query, err := urlscan.SearchQuery(o.Type, o.Value)
 		if err != nil {
-			l.searchErr = fmt.Errorf("search %s %q: %w", o.Type, o.Value, err)
+			ls[i].searchErr = fmt.Errorf("search %s %q: %w", o.Type, o.Value, err)
 			continue
 		}
-		if peek != nil {
-			if hits, ok := peek.PeekSearch(ctx, apiKey, query, limit); ok {
-				l.hits = cut(hits, limit)
-				s.addSubmitted(l, query, submitted, limit)
-				if b != nil {
-					s.fetchNewest(ctx, apiKey, l, g, &results, peek, b.early)
-				}
+		queries[i] = query
+	}
+	// What memory lacks comes from the shared tier in one round trip for
+	// the searches, then one for the results of those found.
+	found := make([]bool, len(ls))
+	if peek != nil {
+		if pre != nil {
+			pre.PrefetchSearches(ctx, apiKey, nonEmpty(queries), limit)
+		}
+		var peeked []*lookup
+		for i := range ls {
+			if queries[i] == "" {
 				continue
 			}
+			if hits, ok := peek.PeekSearch(ctx, apiKey, queries[i], limit); ok {
+				ls[i].hits = cut(hits, limit)
+				s.addSubmitted(&ls[i], queries[i], submitted, limit)
+				peeked, found[i] = append(peeked, &ls[i]), true
+			}
+		}
+		if b != nil {
+			prefetchResults(ctx, pre, apiKey, peeked...)
+		}
+	}
+	// searches tracks the searches, results every result document.
+	var searches, results sync.WaitGroup
+	for i := range ls {
+		l, query := &ls[i], queries[i]
+		if query == "" {
+			continue
+		}
+		if found[i] {
+			if b != nil {
+				s.fetchNewest(ctx, apiKey, l, g, &results, peek, b.early)
+			}
+			continue
 		}
 		// The slot is taken here rather than in the goroutine so that at
 		// most concurrency goroutines wait on urlscan.io however many
 		// observables a request carries.
 		if err := g.enter(ctx); err != nil {
-			l.searchErr = fmt.Errorf("search %s %q: %w", o.Type, o.Value, err)
+			l.searchErr = fmt.Errorf("search %s %q: %w", l.obs.Type, l.obs.Value, err)
 			continue
 		}
 		searches.Go(func() {
 			hits, err := s.up.Search(ctx, apiKey, query, limit)
 			g.leave()
 			if err != nil {
-				l.searchErr = fmt.Errorf("search %s %q: %w", o.Type, o.Value, err)
+				l.searchErr = fmt.Errorf("search %s %q: %w", l.obs.Type, l.obs.Value, err)
 				return
 			}
 			l.hits = cut(hits, limit)
 			s.addSubmitted(l, query, submitted, limit)
 			if b != nil {
+				prefetchResults(ctx, pre, apiKey, l)
 				s.fetchNewest(ctx, apiKey, l, g, &results, peek, b.early)
 			}
 		})
