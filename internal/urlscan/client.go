@@ -181,10 +181,11 @@ func defaultTransport(roots *x509.CertPool) *http.Transport {
 	t.MaxIdleConns = 256
 	t.MaxIdleConnsPerHost = 256
 	t.MaxConnsPerHost = 256
-	// Result documents run to megabytes: read them in larger steps than the
-	// default 4 KiB, but small enough that hundreds of pooled connections
-	// hold little memory.
-	t.ReadBufferSize = 64 << 10
+	// Each pooled connection keeps a read buffer of this size for as long
+	// as it idles (hundreds of them after a burst). The result decoder
+	// reads through a window larger than it, and such reads bypass the
+	// buffer, so a small one costs no extra read calls on documents.
+	t.ReadBufferSize = 8 << 10
 	t.TLSClientConfig = &tls.Config{RootCAs: roots, MinVersion: tls.VersionTLS12}
 	return t
 }
