@@ -69,7 +69,7 @@ func (s *Service) newBudget(apiKey string, n int) *budget {
 // answered: rank by rank over the queued hits, observable by observable.
 // A hit the budget would fetch but the quota cannot pay for is left
 // unexamined; the error says how many were, or is nil.
-func (s *Service) fetchShared(ctx context.Context, apiKey string, ls []lookup, g gate, wg *sync.WaitGroup, b *budget) error {
+func (s *Service) fetchShared(ctx context.Context, apiKey string, ls []lookup, g *gate, wg *sync.WaitGroup, b *budget) error {
 	// The early fetches are under way already; they fit both bounds.
 	var planned, unexamined int
 	for i := range ls {

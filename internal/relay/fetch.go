@@ -45,26 +45,6 @@ func (l *lookup) errs() []error {
 	return out
 }
 
-// gate bounds the upstream calls one request has in flight.
-type gate chan struct{}
-
-// enter waits for a free slot, or for ctx to end.
-func (g gate) enter(ctx context.Context) error {
-	// A spent context must win even when a slot is free, so that no new
-	// call starts after cancellation.
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	select {
-	case g <- struct{}{}:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
-}
-
-func (g gate) leave() { <-g }
-
 // peeker is an Upstream that can answer at once from memory; fetch then
 // skips the goroutine and the bound a call would need.
 type peeker interface {
@@ -118,7 +98,8 @@ func nonEmpty(ss []string) []string {
 // nearly spent quota left unexamined, or nil.
 func (s *Service) fetch(ctx context.Context, apiKey string, obs []ctim.Observable, limit int, withResults bool) (ls []lookup, err error) {
 	ls = make([]lookup, len(obs))
-	g := make(gate, s.concurrency)
+	g := s.newGate(len(obs))
+	defer g.close()
 	peek, _ := s.up.(peeker)
 	var b *budget
 	var submitted []scans.Scan
@@ -217,7 +198,7 @@ func cut(hits []urlscan.Hit, limit int) []urlscan.Hit {
 // be nil) has it, which is free, starts fetching the documents of the
 // newest n other hits, and queues the rest for fetchShared. wg tracks the
 // fetches.
-func (s *Service) fetchNewest(ctx context.Context, apiKey string, l *lookup, g gate, wg *sync.WaitGroup, peek peeker, n int) {
+func (s *Service) fetchNewest(ctx context.Context, apiKey string, l *lookup, g *gate, wg *sync.WaitGroup, peek peeker, n int) {
 	l.results = make([]*urlscan.Result, len(l.hits))
 	l.resultErrs = make([]error, len(l.hits))
 	for j, h := range l.hits {
@@ -241,7 +222,7 @@ func (s *Service) fetchNewest(ctx context.Context, apiKey string, l *lookup, g g
 
 // fetchResult starts fetching the result document of hit j of l; wg
 // tracks it.
-func (s *Service) fetchResult(ctx context.Context, apiKey string, l *lookup, j int, g gate, wg *sync.WaitGroup) {
+func (s *Service) fetchResult(ctx context.Context, apiKey string, l *lookup, j int, g *gate, wg *sync.WaitGroup) {
 	id := l.hits[j].ID
 	if err := g.enter(ctx); err != nil {
 		l.resultErrs[j] = fmt.Errorf("result %s: %w", id, err)

@@ -27,7 +27,8 @@ func (s *Service) Refer(ctx context.Context, apiKey string, obs []ctim.Observabl
 	}
 	newest := make([]*urlscan.Hit, len(obs))
 	errs := make([]error, len(obs))
-	g := make(gate, s.concurrency)
+	g := s.newGate(len(obs))
+	defer g.close()
 	peek, _ := s.up.(peeker)
 	var wg sync.WaitGroup
 	for i, o := range obs {

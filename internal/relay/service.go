@@ -5,10 +5,13 @@ package relay
 
 import (
 	"context"
+	"math"
+	"runtime"
 	"strings"
 	"time"
 
 	"github.com/google/uuid"
+	"golang.org/x/sync/semaphore"
 
 	"urlscan-relay/internal/scans"
 	"urlscan-relay/internal/urlscan"
@@ -40,6 +43,10 @@ type Config struct {
 	Concurrency  int         // max in-flight upstream calls per request (default DefaultConcurrency)
 	FollowUp     FollowUp    // the book of submitted scans and how they are followed
 	Lookups      LookupNoter // told of every observe and deliberate lookup; nil: nobody
+	// Admission bounds the observables of requests waiting on urlscan.io
+	// at once, across requests (default AdmissionPerCPU × GOMAXPROCS;
+	// negative: no bound).
+	Admission int
 	// ResultsPerObservable is how many of each observable's newest hits get
 	// their result document fetched (RESULTS_PER_OBSERVABLE); 0 fetches
 	// every hit's, with no bound per request either: the original's way.
@@ -60,8 +67,10 @@ type Service struct {
 	scanCountry  string
 	deny         denyList
 	concurrency  int
-	perObs       int // 0: no result budget
-	perReq       int // 0: no bound per request
+	perObs       int                 // 0: no result budget
+	perReq       int                 // 0: no bound per request
+	admission    *semaphore.Weighted // nil: every request admitted at once
+	admissionCap int64
 	now          func() time.Time
 	newID        func() string
 	book         *scans.Book // nil: submitted scans are not recorded
@@ -90,6 +99,15 @@ func New(up Upstream, c Config) *Service {
 	}
 	if s.concurrency <= 0 {
 		s.concurrency = DefaultConcurrency
+	}
+	s.admissionCap = int64(c.Admission)
+	if s.admissionCap == 0 {
+		s.admissionCap = int64(AdmissionPerCPU * runtime.GOMAXPROCS(0))
+	}
+	if s.admissionCap > 0 {
+		s.admission = semaphore.NewWeighted(s.admissionCap)
+	} else {
+		s.admissionCap = math.MaxInt64
 	}
 	if s.now == nil {
 		s.now = time.Now
