@@ -41,6 +41,10 @@ func writeTR(w http.ResponseWriter, r *http.Request, data any, errs []error) {
 			env.Data = nil
 		}
 	}
+	if d, ok := env.Data.(ctim.ObserveData); ok && entities(d) > streamAbove {
+		streamObserve(w, env, d)
+		return
+	}
 	encode(w, http.StatusOK, env)
 }
 
