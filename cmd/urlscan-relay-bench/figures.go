@@ -107,6 +107,10 @@ func figures(o options, f floor) []figure {
 		{Name: fmt.Sprintf("replica: Redis-served warm-%d throughput", c), Unit: "req/s", value: redis},
 		{Name: fmt.Sprintf("replica: memory-served warm-%d throughput", c), Unit: "req/s", value: memory},
 		{Name: "replica: Redis-served ÷ memory-served", Unit: "×", value: ratio(redis, memory), Target: "≥ 0.5×", meets: atLeast(0.5)},
+		{Name: fmt.Sprintf("replica: redis-%d urlscan calls per request", c), Unit: "calls", value: func(r roundRun) (float64, bool) {
+			p := r.Replica.Redis
+			return p.SearchesPerReq + p.ResultsPerReq, r.Replica.Skipped == "" && p.Requests > 0
+		}, Target: "0 (else Redis did not serve)", meets: atMost(0)},
 		{Name: fmt.Sprintf("deleted-%d urlscan calls per request", c), Unit: "calls", value: ph(kindDeleted, c, calls), Target: "0", meets: atMost(0)},
 		{Name: fmt.Sprintf("deleted-%d throughput", c), Unit: "req/s", value: ph(kindDeleted, c, func(p phaseReport) float64 { return p.Throughput })},
 		{Name: fmt.Sprintf("warm-%d relay CPU per request", c), Unit: "ms", value: ph(kindWarm, c, cpu)},

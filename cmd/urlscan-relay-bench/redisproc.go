@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net"
 	"os/exec"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -20,6 +21,7 @@ var errNoRedis = errors.New("no redis-server on PATH")
 type redisProc struct {
 	cmd  *exec.Cmd
 	url  string
+	addr string
 	done chan struct{}
 }
 
@@ -41,7 +43,7 @@ func startRedis(ctx context.Context) (*redisProc, error) {
 	if err := cmd.Start(); err != nil {
 		return nil, fmt.Errorf("starting redis-server: %w", err)
 	}
-	p := &redisProc{cmd: cmd, url: "redis://127.0.0.1:" + port + "/0", done: make(chan struct{})}
+	p := &redisProc{cmd: cmd, url: "redis://127.0.0.1:" + port + "/0", addr: "127.0.0.1:" + port, done: make(chan struct{})}
 	go func() {
 		_ = cmd.Wait()
 		close(p.done)
@@ -77,6 +79,24 @@ func ping(addr string) bool {
 	}
 	line, err := bufio.NewReader(c).ReadString('\n')
 	return err == nil && strings.HasPrefix(line, "+PONG")
+}
+
+// dbSize is the number of keys the server holds.
+func (p *redisProc) dbSize() (int64, error) {
+	c, err := net.DialTimeout("tcp", p.addr, time.Second)
+	if err != nil {
+		return 0, fmt.Errorf("redis DBSIZE: %w", err)
+	}
+	defer c.Close()
+	_ = c.SetDeadline(time.Now().Add(5 * time.Second))
+	if _, err := c.Write([]byte("DBSIZE\r\n")); err != nil {
+		return 0, fmt.Errorf("redis DBSIZE: %w", err)
+	}
+	line, err := bufio.NewReader(c).ReadString('\n')
+	if err != nil || !strings.HasPrefix(line, ":") {
+		return 0, fmt.Errorf("redis DBSIZE: %q, %v", line, err)
+	}
+	return strconv.ParseInt(strings.TrimSpace(line[1:]), 10, 64)
 }
 
 // stop ends the server and waits for it.

@@ -96,6 +96,7 @@ func printStandard(w io.Writer, r *rig, f floor, runs []roundRun, lines []line, 
 		phases := run.Phases
 		if run.Replica.Skipped == "" {
 			phases = append(slices.Clip(phases), run.Replica.Prime, run.Replica.Redis, run.Replica.Memory)
+			fmt.Fprintf(w, "  replica: Redis held %d keys after %d priming round(s)\n", run.Replica.PrimedKeys, run.Replica.PrimeRounds)
 		} else {
 			fmt.Fprintf(w, "  replica scenario skipped: %s\n", run.Replica.Skipped)
 		}
