@@ -109,9 +109,14 @@ func (c *Cached) PrefetchSearches(ctx context.Context, apiKey string, queries []
 	c.searches.Prefetch(ctx, keys)
 }
 
-// PrefetchResults does the same for result documents.
-func (c *Cached) PrefetchResults(ctx context.Context, _ string, scanIDs []string) {
-	c.results.Prefetch(ctx, scanIDs)
+// PrefetchResults does the same for result documents, under the keys
+// Result would use.
+func (c *Cached) PrefetchResults(ctx context.Context, apiKey string, scanIDs []string) {
+	keys := make([]string, len(scanIDs))
+	for i, id := range scanIDs {
+		keys[i] = c.resultKey(apiKey, id)
+	}
+	c.results.Prefetch(ctx, keys)
 }
 
 // Search answers from the key's own search cache, or asks urlscan.io.
