@@ -10,16 +10,18 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"urlscan-relay/internal/logtest"
 )
 
 var exportToken = regexp.MustCompile(`(?m)^export TOKEN=(\S+)$`)
 
 // startDemo runs `urlscan-relay demo` through run, as main does, and waits
 // for its instructions.
-func startDemo(t *testing.T, env map[string]string) (stdout, stderr *syncBuffer, stop func() error) {
+func startDemo(t *testing.T, env map[string]string) (stdout, stderr *logtest.Buffer, stop func() error) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	stdout, stderr = &syncBuffer{}, &syncBuffer{}
+	stdout, stderr = &logtest.Buffer{}, &logtest.Buffer{}
 	done := make(chan error, 1)
 	go func() {
 		done <- run(ctx, []string{"urlscan-relay", "demo"}, func(k string) string { return env[k] }, stdout, stderr)

@@ -12,40 +12,22 @@ import (
 	"regexp"
 	"runtime/debug"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"urlscan-relay/internal/auth/authtest"
+	"urlscan-relay/internal/logtest"
 	"urlscan-relay/internal/urlscan/urlscantest"
 )
-
-// syncBuffer is a log sink the test reads while the relay writes.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
 
 var listening = regexp.MustCompile(`"msg":"listening","addr":"[^"]*:(\d+)"`)
 
 // startRelay runs the relay through run, as main does, configured only by
 // environment variables, and returns its base URL and log.
-func startRelay(t *testing.T, env map[string]string) (string, *syncBuffer, func() error) {
+func startRelay(t *testing.T, env map[string]string) (string, *logtest.Buffer, func() error) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	logs := &syncBuffer{}
+	logs := &logtest.Buffer{}
 	done := make(chan error, 1)
 	getenv := func(k string) string { return env[k] }
 	go func() { done <- run(ctx, []string{"urlscan-relay"}, getenv, logs, io.Discard) }()

@@ -6,6 +6,8 @@ import (
 	"os/exec"
 	"testing"
 	"time"
+
+	"urlscan-relay/internal/logtest"
 )
 
 // relayProcess is the relay running as a process of its own: the test
@@ -13,8 +15,8 @@ import (
 type relayProcess struct {
 	cmd    *exec.Cmd
 	base   string
-	logs   *syncBuffer // stdout: the JSON log
-	stderr *syncBuffer
+	logs   *logtest.Buffer // stdout: the JSON log
+	stderr *logtest.Buffer
 	exited chan struct{}
 	err    error // Wait's result, once exited is closed
 }
@@ -27,7 +29,7 @@ func startRelayProcess(t *testing.T, env map[string]string) *relayProcess {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := &relayProcess{logs: &syncBuffer{}, stderr: &syncBuffer{}, exited: make(chan struct{})}
+	p := &relayProcess{logs: &logtest.Buffer{}, stderr: &logtest.Buffer{}, exited: make(chan struct{})}
 	p.cmd = exec.Command(exe)
 	// Under -race the runtime sleeps a second before exiting unless told
 	// not to; the exit status still reports a race (66).

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"urlscan-relay/internal/cache/rediscache/redistest"
+	"urlscan-relay/internal/logtest"
 	"urlscan-relay/internal/urlscan/urlscantest"
 )
 
@@ -78,7 +79,7 @@ func TestRedisSharesCacheAcrossInstances(t *testing.T) {
 			t.Errorf("stop: %v", err)
 		}
 	}
-	for i, logs := range []*syncBuffer{logs1, logs2} {
+	for i, logs := range []*logtest.Buffer{logs1, logs2} {
 		lines := logLines(t, logs.String())
 		if !slices.ContainsFunc(lines, func(l map[string]any) bool { return l["msg"] == "redis connected" }) {
 			t.Errorf("instance %d never logged that Redis was connected", i+1)

@@ -3,9 +3,10 @@ package main
 import (
 	"encoding/json"
 	"net/http"
-	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/google/go-cmp/cmp"
 
 	"urlscan-relay/internal/urlscan/urlscantest"
 )
@@ -48,7 +49,7 @@ func TestScanOptionsReachUrlscan(t *testing.T) {
 		}
 	}
 	want := map[string]any{"url": "https://www.test.example/login", "visibility": "private", "tags": []any{"xdr", "soc-triage"}, "country": "de"}
-	if len(sent) != 1 || !reflect.DeepEqual(sent[0], want) {
+	if len(sent) != 1 || !cmp.Equal(sent[0], want) {
 		t.Errorf("submissions = %v, want [%v]", sent, want)
 	}
 

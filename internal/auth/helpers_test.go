@@ -5,7 +5,6 @@ import (
 	"errors"
 	"net"
 	"net/http"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -15,28 +14,6 @@ import (
 )
 
 const testAudience = "https://relay.example.com"
-
-// countingTransport counts every request that leaves the Verifier,
-// whatever host it is for.
-type countingTransport struct {
-	next http.RoundTripper
-	n    atomic.Int64
-}
-
-func (c *countingTransport) RoundTrip(r *http.Request) (*http.Response, error) {
-	c.n.Add(1)
-	return c.next.RoundTrip(r)
-}
-
-func newIssuer(t testing.TB) *authtest.Issuer {
-	t.Helper()
-	iss, err := authtest.NewIssuer()
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(iss.Close)
-	return iss
-}
 
 // routedClient trusts the issuer's certificate and dials the issuer
 // whatever host a request names, so that tests can use DNS names (the
@@ -54,14 +31,14 @@ type fixture struct {
 	iss      *authtest.Issuer
 	v        *Verifier
 	clock    *clocktest.Clock
-	outbound *countingTransport
+	outbound *authtest.Transport
 }
 
 // newFixture builds a Verifier that allows the issuer's host and the
 // extra hosts, counting every outbound request.
 func newFixture(t testing.TB, extra ...string) *fixture {
 	t.Helper()
-	iss := newIssuer(t)
+	iss := authtest.Start(t)
 	return newFixtureFor(t, iss, iss.Client(), append([]string{iss.Host()}, extra...)...)
 }
 
@@ -69,7 +46,7 @@ func newFixture(t testing.TB, extra ...string) *fixture {
 // and fetches through client.
 func newFixtureFor(t testing.TB, iss *authtest.Issuer, client *http.Client, allowed ...string) *fixture {
 	t.Helper()
-	ct := &countingTransport{next: client.Transport}
+	ct := &authtest.Transport{Base: client.Transport}
 	t.Cleanup(func() { client.CloseIdleConnections() })
 	clk := clocktest.New(time.Now())
 	v, err := New(Options{

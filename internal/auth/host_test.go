@@ -4,6 +4,8 @@ import (
 	"context"
 	"strings"
 	"testing"
+
+	"urlscan-relay/internal/auth/authtest"
 )
 
 func TestNormalizeHost(t *testing.T) {
@@ -109,7 +111,7 @@ func TestNewRefusesBadAllowedHosts(t *testing.T) {
 // the allowed ones in every way that matters: refused ones must cause no
 // request at all, accepted spellings must fetch the allowed host.
 func TestVerifyJWKSHostAllowList(t *testing.T) {
-	iss := newIssuer(t)
+	iss := authtest.Start(t)
 	_, port, _ := strings.Cut(iss.Host(), ":")
 	tests := []struct {
 		host string
@@ -154,13 +156,13 @@ func TestVerifyJWKSHostAllowList(t *testing.T) {
 				if err != nil {
 					t.Fatalf("Verify: %v", err)
 				}
-				if got := f.outbound.n.Load(); got != 1 {
+				if got := f.outbound.Count(); got != 1 {
 					t.Errorf("outbound requests = %d, want 1", got)
 				}
 				return
 			}
 			wantAuthError(t, err, msgWrongHost)
-			if got := f.outbound.n.Load(); got != 0 {
+			if got := f.outbound.Count(); got != 0 {
 				t.Errorf("outbound requests = %d, want 0", got)
 			}
 		})
@@ -170,7 +172,7 @@ func TestVerifyJWKSHostAllowList(t *testing.T) {
 // TestVerifyAllowsWhatTheOperatorListed shows that addresses and
 // localhost are not refused as such: only by not being listed.
 func TestVerifyAllowsWhatTheOperatorListed(t *testing.T) {
-	iss := newIssuer(t)
+	iss := authtest.Start(t)
 	_, port, _ := strings.Cut(iss.Host(), ":")
 	// The test certificate names 127.0.0.1 and ::1 but not localhost.
 	for _, host := range []string{iss.Host(), "[::1]:" + port} {

@@ -54,7 +54,7 @@ func TestJWKSCachedForTTL(t *testing.T) {
 }
 
 func TestJWKSCachedPerHost(t *testing.T) {
-	iss := newIssuer(t)
+	iss := authtest.Start(t)
 	_, port, _ := strings.Cut(iss.Host(), ":")
 	a, b := "a.example.com:"+port, "b.example.com:"+port
 	f := newFixtureFor(t, iss, routedClient(iss), a, b)
@@ -189,7 +189,7 @@ func TestJWKSKeysItCannotUse(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	iss := newIssuer(t)
+	iss := authtest.Start(t)
 	good := jose.JSONWebKey{Key: iss.PublicKey(), KeyID: authtest.KeyID, Algorithm: "RS256", Use: "sig"}
 	set := func(keys ...any) []byte {
 		b, err := json.Marshal(map[string]any{"keys": keys})
@@ -245,7 +245,7 @@ func TestJWKSUnreachable(t *testing.T) {
 	closed := l.Addr().String()
 	l.Close()
 
-	iss := newIssuer(t)
+	iss := authtest.Start(t)
 	f := newFixtureFor(t, iss, iss.Client(), closed)
 	_, err = f.v.Verify(context.Background(), bearer(iss.Token(with(goodClaims(), "jwks_host", closed))), []string{testAudience})
 	wantAuthError(t, err, msgWrongHost)
@@ -258,7 +258,7 @@ func TestJWKSPlainHTTP(t *testing.T) {
 		t.Errorf("plain HTTP server got %s %s", r.Method, r.URL)
 	}))
 	defer plain.Close()
-	iss := newIssuer(t)
+	iss := authtest.Start(t)
 	host := plain.Listener.Addr().String()
 	f := newFixtureFor(t, iss, iss.Client(), host)
 	_, err := f.v.Verify(context.Background(), bearer(iss.Token(with(goodClaims(), "jwks_host", host))), []string{testAudience})
@@ -266,7 +266,7 @@ func TestJWKSPlainHTTP(t *testing.T) {
 }
 
 func TestJWKSRedirectNotFollowed(t *testing.T) {
-	iss := newIssuer(t)
+	iss := authtest.Start(t)
 	// Another TLS server on loopback (same test certificate), allowed,
 	// whose JWKS redirects to the issuer's.
 	redirector := httptest.NewTLSServer(http.RedirectHandler(iss.URL()+authtest.JWKSPath, http.StatusFound))
@@ -277,7 +277,7 @@ func TestJWKSRedirectNotFollowed(t *testing.T) {
 	_, err := f.v.Verify(context.Background(), bearer(iss.Token(with(goodClaims(), "jwks_host", host))), []string{testAudience})
 	wantAuthError(t, err, msgWrongHost)
 	wantFetches(t, iss, 0)
-	if got := f.outbound.n.Load(); got != 1 {
+	if got := f.outbound.Count(); got != 1 {
 		t.Errorf("outbound requests = %d, want 1", got)
 	}
 }
@@ -285,7 +285,7 @@ func TestJWKSRedirectNotFollowed(t *testing.T) {
 // TestDefaultClient checks the client New builds itself: it trusts
 // RootCAs, and does not follow redirects either.
 func TestDefaultClient(t *testing.T) {
-	iss := newIssuer(t)
+	iss := authtest.Start(t)
 	redirector := httptest.NewTLSServer(http.RedirectHandler(iss.URL()+authtest.JWKSPath, http.StatusMovedPermanently))
 	defer redirector.Close()
 	redirectHost := redirector.Listener.Addr().String()
@@ -316,7 +316,7 @@ func TestDefaultClient(t *testing.T) {
 // TestGivenClientNeverFollowsRedirects: even a client that would follow
 // redirects is made not to.
 func TestGivenClientNeverFollowsRedirects(t *testing.T) {
-	iss := newIssuer(t)
+	iss := authtest.Start(t)
 	redirector := httptest.NewTLSServer(http.RedirectHandler(iss.URL()+authtest.JWKSPath, http.StatusTemporaryRedirect))
 	defer redirector.Close()
 	host := redirector.Listener.Addr().String()
@@ -370,7 +370,7 @@ func TestFailedRefreshKeepsKnownKeys(t *testing.T) {
 }
 
 func TestMetrics(t *testing.T) {
-	iss := newIssuer(t)
+	iss := authtest.Start(t)
 	reg := prometheus.NewPedanticRegistry()
 	opts := Options{AllowedHosts: []string{iss.Host()}, HTTPClient: iss.Client(), Registerer: reg}
 	v, err := New(opts)

@@ -21,9 +21,9 @@ const sharedKey = "a-shared-key-of-at-least-32-bytes!!"
 // when key is nil).
 func newSharedFixture(t *testing.T, key []byte) *fixture {
 	t.Helper()
-	iss := newIssuer(t)
+	iss := authtest.Start(t)
 	client := iss.Client()
-	ct := &countingTransport{next: client.Transport}
+	ct := &authtest.Transport{Base: client.Transport}
 	t.Cleanup(client.CloseIdleConnections)
 	clk := clocktest.New(time.Now())
 	v, err := New(Options{
@@ -158,7 +158,7 @@ func TestSharedKeyFetchesNothing(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if got := f.outbound.n.Load(); got != 0 {
+	if got := f.outbound.Count(); got != 0 {
 		t.Errorf("outbound requests = %d, want 0", got)
 	}
 }

@@ -218,7 +218,7 @@ func TestVerifyRefusesBeforeFetching(t *testing.T) {
 			t.Errorf("Verify accepted a token that should fail")
 		}
 	}
-	if got := f.outbound.n.Load(); got != 0 {
+	if got := f.outbound.Count(); got != 0 {
 		t.Errorf("outbound requests = %d, want 0", got)
 	}
 }

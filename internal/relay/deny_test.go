@@ -2,9 +2,10 @@ package relay
 
 import (
 	"context"
-	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/google/go-cmp/cmp"
 
 	"urlscan-relay/internal/ctim"
 	"urlscan-relay/internal/tr"
@@ -77,7 +78,7 @@ func TestTriggerSendsTagsAndCountry(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := urlscan.ScanRequest{URL: "https://d.test/", Visibility: "unlisted", Tags: []string{"xdr", "soc"}, Country: "de"}
-	if len(f.scans) != 1 || !reflect.DeepEqual(f.scans[0], want) {
+	if len(f.scans) != 1 || !cmp.Equal(f.scans[0], want) {
 		t.Errorf("scans = %+v, want [%+v]", f.scans, want)
 	}
 }

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"strings"
 	"testing"
 	"time"
 
@@ -151,13 +150,4 @@ func decodeJSON(t testing.TB, b []byte) any {
 		t.Fatalf("decode %.200s: %v", b, err)
 	}
 	return v
-}
-
-// indent renders v for a failure message.
-func indent(v any) string {
-	b, err := json.MarshalIndent(v, "", "  ")
-	if err != nil {
-		return fmt.Sprint(v)
-	}
-	return strings.TrimSpace(string(b))
 }

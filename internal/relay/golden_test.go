@@ -5,10 +5,11 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
-	"reflect"
 	"regexp"
 	"slices"
 	"testing"
+
+	"github.com/google/go-cmp/cmp"
 
 	"urlscan-relay/internal/ctim"
 )
@@ -51,8 +52,8 @@ func TestObserveGolden(t *testing.T) {
 
 	stripRefs(got)
 	want := decodeJSON(t, readFile(t, filepath.Join("testdata", "observe_ip_1.1.1.1.expected.json")))
-	if !reflect.DeepEqual(got, want) {
-		t.Errorf("observe answer differs from the fixture\ngot:\n%s\nwant:\n%s", indent(got), indent(want))
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("observe answer differs from the fixture (-want +got):\n%s", diff)
 	}
 }
 
@@ -103,8 +104,8 @@ func TestReferGolden(t *testing.T) {
 	}
 	got := decodeJSON(t, b)
 	want := decodeJSON(t, readFile(t, filepath.Join("testdata", "refer_ip_1.1.1.1.expected.json")))
-	if !reflect.DeepEqual(got, want) {
-		t.Errorf("refer answer differs from the fixture\ngot:\n%s\nwant:\n%s", indent(got), indent(want))
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("refer answer differs from the fixture (-want +got):\n%s", diff)
 	}
 }
 
@@ -200,7 +201,7 @@ func checkGolden(t *testing.T, name string, got any) {
 		return
 	}
 	want := readFile(t, path)
-	if !reflect.DeepEqual(decodeJSON(t, b), decodeJSON(t, want)) {
-		t.Errorf("%s differs (rerun with -update if the change is meant)\ngot:\n%s\nwant:\n%s", path, b, want)
+	if diff := cmp.Diff(decodeJSON(t, want), decodeJSON(t, b)); diff != "" {
+		t.Errorf("%s differs (-want +got; rerun with -update if the change is meant):\n%s", path, diff)
 	}
 }

@@ -5,6 +5,8 @@ import (
 	"slices"
 	"testing"
 
+	"github.com/google/go-cmp/cmp"
+
 	"urlscan-relay/internal/ctim"
 	"urlscan-relay/internal/tr"
 	"urlscan-relay/internal/urlscan"
@@ -85,7 +87,7 @@ func TestReferReferences(t *testing.T) {
 				t.Fatal(errs)
 			}
 			if !slices.EqualFunc(got, tc.want, sameReference) {
-				t.Errorf("Refer(%v) =\n%s\nwant\n%s", tc.obs, indent(got), indent(tc.want))
+				t.Errorf("Refer(%v) differs (-want +got):\n%s", tc.obs, cmp.Diff(tc.want, got))
 			}
 		})
 	}

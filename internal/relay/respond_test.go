@@ -3,9 +3,10 @@ package relay
 import (
 	"context"
 	"errors"
-	"reflect"
 	"slices"
 	"testing"
+
+	"github.com/google/go-cmp/cmp"
 
 	"urlscan-relay/internal/ctim"
 	"urlscan-relay/internal/tr"
@@ -94,7 +95,7 @@ func TestTrigger(t *testing.T) {
 			if err != nil {
 				t.Fatalf("Trigger(%+v) = %v", tc.trigger, err)
 			}
-			if got := f.scans; len(got) != 1 || !reflect.DeepEqual(got[0], *tc.want) {
+			if got := f.scans; len(got) != 1 || !cmp.Equal(got[0], *tc.want) {
 				t.Errorf("scans = %v, want [%v]", got, *tc.want)
 			}
 		})

@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"strings"
 	"testing"
+
+	"urlscan-relay/internal/auth/authtest"
 )
 
 // TestKeysThatCannotBeHeadersNeverLeave: a token whose urlscan.io key
@@ -11,7 +13,7 @@ import (
 // block) is refused as "permission denied" on every route, and nothing at
 // all reaches urlscan.io.
 func TestKeysThatCannotBeHeadersNeverLeave(t *testing.T) {
-	s := newWatchedStack(t, newIssuer(t), nil)
+	s := newWatchedStack(t, authtest.Start(t), nil)
 	const stem = "bad-key-3c9e71"
 	keys := []struct{ name, key string }{
 		{"space", stem + " x"},

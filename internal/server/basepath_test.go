@@ -11,6 +11,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"urlscan-relay/internal/auth"
+	"urlscan-relay/internal/auth/authtest"
 	"urlscan-relay/internal/config"
 	"urlscan-relay/internal/relay"
 	"urlscan-relay/internal/urlscan"
@@ -28,7 +29,7 @@ type basePathRelay struct{ *stack }
 
 func newBasePathRelay(t *testing.T, audience ...string) *basePathRelay {
 	t.Helper()
-	iss := newIssuer(t)
+	iss := authtest.Start(t)
 	up := urlscantest.NewServer(urlscantest.Options{APIKey: testKey})
 	t.Cleanup(up.Close)
 	cfg := config.Default()

@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"urlscan-relay/internal/auth/authtest"
 	"urlscan-relay/internal/config"
 	"urlscan-relay/internal/urlscan/urlscantest"
 )
@@ -29,7 +30,7 @@ func TestRequestTimeoutBoundsTheWholeRequest(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			iss := newIssuer(t) // its own: the delay would slow other tests' fetches
+			iss := authtest.Start(t) // its own: the delay would slow other tests' fetches
 			s := newWatchedStack(t, iss, func(c *config.Config) { c.RequestTimeout, c.URLScanTimeout = timeout, timeout })
 			iss.SetDelay(tt.jwksDelay)
 			if tt.searchDelay > 0 {

@@ -5,13 +5,14 @@ import (
 	stdjson "encoding/json"
 	"testing"
 
+	"urlscan-relay/internal/auth/authtest"
 	"urlscan-relay/internal/ctim"
 )
 
 // TestEncodeMatchesEncodingJSON holds the claim that answers are the bytes
 // encoding/json would write (HTML escaping included), only sooner.
 func TestEncodeMatchesEncodingJSON(t *testing.T) {
-	s := newStack(t, newIssuer(t), nil)
+	s := newStack(t, authtest.Start(t), nil)
 	_, raw := s.post(t, "/observe/observables", "Bearer "+s.token(nil),
 		`[{"type":"ip","value":"1.1.1.1"},{"type":"url","value":"http://a.example/<x>&y"}]`)
 	var v struct{ Data ctim.ObserveData }

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"urlscan-relay/internal/auth/authtest"
 	"urlscan-relay/internal/config"
 	"urlscan-relay/internal/urlscan/urlscantest"
 )
@@ -108,7 +109,7 @@ func faultTargets() []faultTarget {
 }
 
 func TestFaultMatrix(t *testing.T) {
-	iss := newIssuer(t)
+	iss := authtest.Start(t)
 	const (
 		unavailable = "The urlscan.io is unavailable. Please, try again later."
 		tooMany     = "Too many requests have been made to URLScan. Please, try again later."

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"urlscan-relay/internal/auth/authtest"
 	"urlscan-relay/internal/config"
 )
 
@@ -16,7 +17,7 @@ import (
 // requests: the first sees every attempt, the second proves the count is
 // of requests that would have been answered.
 func TestJWKSHostTricksFetchNothing(t *testing.T) {
-	iss := newIssuer(t)
+	iss := authtest.Start(t)
 	const named = "visibility.amp.cisco.com"
 	s := newWatchedStack(t, iss, func(c *config.Config) { c.JWKSHosts = []string{iss.Host(), named} })
 	allowed := iss.Host() // 127.0.0.1:port
@@ -61,7 +62,7 @@ func TestJWKSHostTricksFetchNothing(t *testing.T) {
 			s.assertNoSecrets(t, testKey, tok, raw)
 		})
 	}
-	if hosts := s.jwks.requested(); len(hosts) != 0 || iss.Fetches() != 0 {
+	if hosts := s.jwks.Requested(); len(hosts) != 0 || iss.Fetches() != 0 {
 		t.Errorf("tricked jwks_host values made JWKS requests to %q (%d answered), want none", hosts, iss.Fetches())
 	}
 	if n := s.upstreamCalls(); n != 0 {
@@ -70,7 +71,7 @@ func TestJWKSHostTricksFetchNothing(t *testing.T) {
 
 	// The counter counts: the allowed host itself is fetched, once.
 	raw, _ := s.post(t, "/observe/observables", "Bearer "+s.token(nil), `[{"type":"ip","value":"1.1.1.1"}]`)
-	if hosts := s.jwks.requested(); strings.Contains(raw, `"errors"`) || len(hosts) != 1 || iss.Fetches() != 1 {
+	if hosts := s.jwks.Requested(); strings.Contains(raw, `"errors"`) || len(hosts) != 1 || iss.Fetches() != 1 {
 		t.Errorf("allowed host: JWKS requests to %q (%d answered), answer %.300s; want one, and no error", hosts, iss.Fetches(), raw)
 	}
 }

@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
+
 	"urlscan-relay/internal/auth"
 	"urlscan-relay/internal/auth/authtest"
 	"urlscan-relay/internal/config"
@@ -30,16 +32,6 @@ type stack struct {
 	handler  http.Handler
 	upstream *urlscantest.Server
 	issuer   *authtest.Issuer
-}
-
-func newIssuer(t *testing.T) *authtest.Issuer {
-	t.Helper()
-	iss, err := authtest.NewIssuer()
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(iss.Close)
-	return iss
 }
 
 // newStack builds a fresh relay (fresh caches, rate-limit marks and JWKS
@@ -134,7 +126,7 @@ func firstError(t *testing.T, got map[string]any) (code, message string) {
 }
 
 func TestAuthFailuresOnEveryRoute(t *testing.T) {
-	iss := newIssuer(t)
+	iss := authtest.Start(t)
 	base := newStack(t, iss, nil)
 	const prefix = "Authorization failed: "
 	tests := []struct {
@@ -212,7 +204,7 @@ func TestAuthFailuresOnEveryRoute(t *testing.T) {
 }
 
 func TestUpstreamFailuresOnEveryEndpoint(t *testing.T) {
-	iss := newIssuer(t)
+	iss := authtest.Start(t)
 	const (
 		unavailable = "The urlscan.io is unavailable. Please, try again later."
 		tooMany     = "Too many requests have been made to URLScan. Please, try again later."
@@ -267,7 +259,7 @@ func TestUpstreamFailuresOnEveryEndpoint(t *testing.T) {
 }
 
 func TestSearch404(t *testing.T) {
-	s := newStack(t, newIssuer(t), nil)
+	s := newStack(t, authtest.Start(t), nil)
 	s.upstream.Inject(urlscantest.Fault{Endpoint: "search", Status: 404})
 	got, raw := s.post(t, "/observe/observables", "Bearer "+s.token(nil), `[{"type":"url","value":"http://x.example/"}]`)
 	if code, msg := firstError(t, got); code != "not found" || msg != "The URLScan not found." {
@@ -276,7 +268,7 @@ func TestSearch404(t *testing.T) {
 }
 
 func TestPartialDataBesideAnError(t *testing.T) {
-	s := newStack(t, newIssuer(t), nil)
+	s := newStack(t, authtest.Start(t), nil)
 	s.upstream.Inject(urlscantest.Fault{Endpoint: "search", Match: "broken.example", Status: 503})
 	got, raw := s.post(t, "/observe/observables", "Bearer "+s.token(nil),
 		`[{"type":"domain","value":"broken.example"},{"type":"ip","value":"1.1.1.1"}]`)
@@ -291,7 +283,7 @@ func TestPartialDataBesideAnError(t *testing.T) {
 }
 
 func TestDeletedScanKeepsItsSighting(t *testing.T) {
-	s := newStack(t, newIssuer(t), nil)
+	s := newStack(t, authtest.Start(t), nil)
 	s.upstream.Inject(urlscantest.Fault{Endpoint: "result", Match: "14afd7c3", Status: 410})
 	got, raw := s.post(t, "/observe/observables", "Bearer "+s.token(nil), `[{"type":"ip","value":"1.1.1.1"}]`)
 	if _, has := got["errors"]; has {
@@ -307,7 +299,7 @@ func TestDeletedScanKeepsItsSighting(t *testing.T) {
 }
 
 func TestEntitiesLimit(t *testing.T) {
-	iss := newIssuer(t)
+	iss := authtest.Start(t)
 	tests := []struct {
 		name     string
 		limit    any
@@ -339,7 +331,7 @@ func TestEntitiesLimit(t *testing.T) {
 }
 
 func TestDuplicateAndUnsupportedObservables(t *testing.T) {
-	s := newStack(t, newIssuer(t), nil)
+	s := newStack(t, authtest.Start(t), nil)
 	s.post(t, "/observe/observables", "Bearer "+s.token(nil),
 		`[{"type":"IP","value":"1.1.1.1"},{"type":"ip","value":"1.1.1.1"},{"type":"email","value":"a@b.example"},{"type":"md5","value":"d41d8cd98f00b204e9800998ecf8427e"}]`)
 	if n := s.upstream.Calls("search"); n != 1 {
@@ -350,7 +342,7 @@ func TestDuplicateAndUnsupportedObservables(t *testing.T) {
 // TestGoldenOverHTTP checks the fixtures' answers through the whole stack:
 // the relay's own golden tests check the mapping; this checks the wire.
 func TestGoldenOverHTTP(t *testing.T) {
-	s := newStack(t, newIssuer(t), nil)
+	s := newStack(t, authtest.Start(t), nil)
 	for _, tt := range []struct{ path, golden string }{
 		{"/observe/observables", "../relay/testdata/observe_ip_1.1.1.1.expected.json"},
 		{"/refer/observables", "../relay/testdata/refer_ip_1.1.1.1.expected.json"},
@@ -368,10 +360,8 @@ func TestGoldenOverHTTP(t *testing.T) {
 			t.Fatal(err)
 		}
 		stripIDs(gotV)
-		g, _ := json.Marshal(gotV)
-		w, _ := json.Marshal(wantV)
-		if string(g) != string(w) {
-			t.Errorf("%s over HTTP:\ngot  %s\nwant %s", tt.path, g, w)
+		if diff := cmp.Diff(wantV, gotV); diff != "" {
+			t.Errorf("%s over HTTP differs from %s (-want +got):\n%s", tt.path, tt.golden, diff)
 		}
 	}
 }

@@ -1,7 +1,6 @@
 package server
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -11,7 +10,6 @@ import (
 	"net/http/httptest"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -22,6 +20,7 @@ import (
 	"urlscan-relay/internal/cache"
 	"urlscan-relay/internal/config"
 	"urlscan-relay/internal/ctim"
+	"urlscan-relay/internal/logtest"
 	"urlscan-relay/internal/relay"
 	"urlscan-relay/internal/urlscan"
 	"urlscan-relay/internal/urlscan/urlscantest"
@@ -41,9 +40,9 @@ type watchedStack struct {
 	upstream *urlscantest.Server
 	issuer   *authtest.Issuer
 	cfg      config.Config
-	logs     *syncBuffer
+	logs     *logtest.Buffer
 	errs     *errorLog
-	jwks     *countingTransport // every JWKS request the verifier tried, answered or not
+	jwks     *authtest.Transport // every JWKS request the verifier tried, answered or not
 }
 
 // newWatchedStack builds a fresh relay on a fresh fake urlscan.io whose
@@ -62,7 +61,7 @@ func newWatchedStack(t *testing.T, iss *authtest.Issuer, mutate func(*config.Con
 	if mutate != nil {
 		mutate(&cfg)
 	}
-	logs := &syncBuffer{}
+	logs := &logtest.Buffer{}
 	logger := slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	reg := prometheus.NewRegistry()
 
@@ -95,7 +94,7 @@ func newWatchedStack(t *testing.T, iss *authtest.Issuer, mutate func(*config.Con
 		t.Fatal(err)
 	}
 	t.Cleanup(results.Close)
-	jwks := &countingTransport{base: iss.Client().Transport, only: iss.Host()}
+	jwks := &authtest.Transport{Base: iss.Client().Transport, Only: iss.Host()}
 	verifier, err := auth.New(auth.Options{
 		AllowedHosts: cfg.JWKSHosts, HTTPClient: &http.Client{Transport: jwks}, Registerer: reg, Logger: logger,
 	})
@@ -209,27 +208,9 @@ func excerpt(text, secret string) string {
 	return ""
 }
 
-// syncBuffer is a log sink read while the relay writes to it.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 // errorLog keeps the full text (%+v) of every error returned to the
 // server, which is more than the answer shows: wrapped causes included.
-type errorLog struct{ syncBuffer }
+type errorLog struct{ logtest.Buffer }
 
 func (l *errorLog) add(errs ...error) {
 	for _, err := range errs {
@@ -279,31 +260,4 @@ func (v recordingVerifier) Verify(ctx context.Context, authorization string, aud
 	c, err := v.Verifier.Verify(ctx, authorization, audiences)
 	v.log.add(err)
 	return c, err
-}
-
-// countingTransport records the host of every request before sending it:
-// the issuer's own count misses requests that never reach its handler
-// (refused connections, TLS names that do not match). It sends only to
-// the issuer, so that even a broken verifier never leaves loopback.
-type countingTransport struct {
-	base  http.RoundTripper
-	only  string
-	mu    sync.Mutex
-	hosts []string
-}
-
-func (c *countingTransport) RoundTrip(r *http.Request) (*http.Response, error) {
-	c.mu.Lock()
-	c.hosts = append(c.hosts, r.URL.Host)
-	c.mu.Unlock()
-	if r.URL.Host != c.only {
-		return nil, fmt.Errorf("test transport: %q is not the issuer", r.URL.Host)
-	}
-	return c.base.RoundTrip(r)
-}
-
-func (c *countingTransport) requested() []string {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return append([]string(nil), c.hosts...)
 }

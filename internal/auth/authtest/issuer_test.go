@@ -17,16 +17,6 @@ import (
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
-func newIssuer(t *testing.T) *Issuer {
-	t.Helper()
-	i, err := NewIssuer()
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(i.Close)
-	return i
-}
-
 func fetchJWKS(t *testing.T, i *Issuer) (int, jose.JSONWebKeySet) {
 	t.Helper()
 	resp, err := i.Client().Get("https://" + i.Host() + JWKSPath)
@@ -41,7 +31,7 @@ func fetchJWKS(t *testing.T, i *Issuer) (int, jose.JSONWebKeySet) {
 }
 
 func TestTokenVerifiesWithServedKey(t *testing.T) {
-	i := newIssuer(t)
+	i := Start(t)
 	status, set := fetchJWKS(t, i)
 	if status != http.StatusOK {
 		t.Fatalf("JWKS status = %d, want 200", status)
@@ -79,7 +69,7 @@ func TestTokenVerifiesWithServedKey(t *testing.T) {
 }
 
 func TestTokenNilLeavesClaimOut(t *testing.T) {
-	i := newIssuer(t)
+	i := Start(t)
 	token := i.Token(map[string]any{"exp": nil, "jwks_host": nil, "key": "k"})
 	payload, err := base64.RawURLEncoding.DecodeString(strings.Split(token, ".")[1])
 	if err != nil {
@@ -91,7 +81,7 @@ func TestTokenNilLeavesClaimOut(t *testing.T) {
 }
 
 func TestSignWith(t *testing.T) {
-	i := newIssuer(t)
+	i := Start(t)
 	tests := []struct {
 		alg    string
 		header map[string]any
@@ -136,7 +126,7 @@ func TestSignWith(t *testing.T) {
 }
 
 func TestFailureModes(t *testing.T) {
-	i := newIssuer(t)
+	i := Start(t)
 	i.SetStatus(http.StatusBadGateway)
 	if status, _ := fetchJWKS(t, i); status != http.StatusBadGateway {
 		t.Errorf("status = %d, want 502", status)
@@ -153,7 +143,7 @@ func TestFailureModes(t *testing.T) {
 }
 
 func TestTrust(t *testing.T) {
-	i := newIssuer(t)
+	i := Start(t)
 	block, _ := pem.Decode(i.CertPEM())
 	if block == nil {
 		t.Fatal("CertPEM holds no PEM block")
