@@ -164,15 +164,21 @@ func TestDemo(t *testing.T) {
 		"/refer/observables":      {`ref-urlscan-search-url-`, `"url":"https://urlscan.io/search/`},
 		"/respond/observables":    {`"urlscan-scan-private"`, `"urlscan-scan-unlisted"`, `"urlscan-scan-public"`},
 		"/respond/trigger":        {`"status":"success"`},
-		"/version":                {`"version":"` + version + `"`},
-		"/watchdog":               {`"data":"ping"`},
-		"/":                       {`"demo":true`, `DEMO:`, `"/observe/observables"`},
-		"/healthz":                {`"status":"ok"`},
-		"/readyz":                 {`"status":"ready"`},
-		"/metrics":                {`relay_http_requests_total{method="POST",outcome="ok",route="/observe/observables"}`},
+		"/tiles":                  {`"urlscan-quota"`, `"urlscan-recent-scans"`, `"urlscan-verdicts"`},
+		"/tiles/tile":             {`"urlscan-quota"`, `"metric_group"`},
+		// Two lines: today's quota, from the fake's quotas endpoint, and
+		// the scan the trigger line submitted.
+		"/tiles/tile-data": {`left today (of 1000)`, `https://new\\-campaign\\.example\\.com/offer`}, // markdown-escaped, in JSON
+		"/version":         {`"version":"` + version + `"`},
+		"/watchdog":        {`"data":"ping"`},
+		"/":                {`"demo":true`, `DEMO:`, `"/observe/observables"`},
+		"/healthz":         {`"status":"ok"`},
+		"/readyz":          {`"status":"ready"`},
+		"/metrics":         {`relay_http_requests_total{method="POST",outcome="ok",route="/observe/observables"}`},
 	}
 	seen := map[string]bool{}
 	var metrics *curlLine
+	answers := map[string]string{} // what each path answered, every line of it
 	for _, line := range strings.Split(out, "\n") {
 		if !strings.HasPrefix(line, "curl ") {
 			continue
@@ -183,7 +189,7 @@ func TestDemo(t *testing.T) {
 			t.Fatal(err)
 		}
 		path := u.Path
-		if c.body == "" && c.method == http.MethodPost && path != "/health" && path != "/version" {
+		if c.body == "" && c.method == http.MethodPost && path != "/health" && path != "/version" && path != "/tiles" {
 			t.Errorf("%s: a POST without a body", line)
 		}
 		if path == "/metrics" {
@@ -196,16 +202,18 @@ func TestDemo(t *testing.T) {
 			t.Errorf("%s\n= %d %s, want 200 without errors", line, status, raw)
 			continue
 		}
-		frags, ok := want[path]
-		if !ok {
+		if _, ok := want[path]; !ok {
 			t.Errorf("printed a curl line for %s, which the test does not check", path)
 		}
-		for _, frag := range frags {
+		answers[path] += raw
+		seen[path] = true
+	}
+	for path, raw := range answers {
+		for _, frag := range want[path] {
 			if !strings.Contains(raw, frag) {
-				t.Errorf("%s %s = %s\nwant it to hold %s", c.method, path, raw, frag)
+				t.Errorf("POST %s = %s\nwant it to hold %s", path, raw, frag)
 			}
 		}
-		seen[path] = true
 	}
 	if metrics != nil {
 		status, _, text := metrics.send(t)
