@@ -4,30 +4,18 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
-	"os"
 	"reflect"
 	"strings"
 	"testing"
 
 	"urlscan-relay/internal/jsonscan"
+	"urlscan-relay/internal/urlscan/urlscantest"
 )
 
-// seedDocuments are the fuzz seeds shared by the decoders: the fixtures and
-// a few shapes that once needed care.
+// seedDocuments adds urlscantest's fuzz seeds to f.
 func seedDocuments(f *testing.F) {
-	for _, name := range []string{"search_ip_1.1.1.1.json", "result_13cde17f-a7f5-4e27-8a56-5e81bc086a37.json", "scan_response.json"} {
-		b, err := os.ReadFile("urlscantest/fixtures/" + name)
-		if err != nil {
-			f.Fatal(err)
-		}
-		f.Add(b)
-	}
-	for _, s := range []string{
-		`{}`, `[]`, `null`, `{"results":{}}`, `{"results":[{"_id":"a","stats":{"b":1,"a":2}}]}`,
-		`{"task":{"time":"2020-01-01T00:00:00"},"verdicts":{"overall":{"malicious":true,"tags":{}}}}`,
-		`{"data":{"requests":["\\\"",{"x":"]}"}]},"task":{}}`, `{"a":"\u00e9\ud800"}`, `{"a":1}{`, `{"a" : [ 1 , 2 ] } `,
-	} {
-		f.Add([]byte(s))
+	for _, doc := range urlscantest.FuzzSeeds() {
+		f.Add(doc)
 	}
 }
 
