@@ -25,11 +25,16 @@ func (s *Service) Observe(ctx context.Context, apiKey string, obs []ctim.Observa
 	if len(obs) == 0 {
 		return ctim.ObserveData{}, nil
 	}
-	ls, quotaErr := s.fetch(ctx, apiKey, obs, effectiveLimit(limit), true)
+	limit = effectiveLimit(limit)
+	share := s.answerShare(limit, len(obs))
+	ls, quotaErr := s.fetch(ctx, apiKey, obs, share, true)
 	s.note(apiKey, ls)
 	data, errs := s.observeData(ls)
 	if quotaErr != nil {
 		errs = append(errs, quotaErr)
+	}
+	if err := s.answerCut(ls, share, limit); err != nil {
+		errs = append(errs, err)
 	}
 	return data, errs
 }
@@ -84,13 +89,18 @@ func (s *Service) Deliberate(ctx context.Context, apiKey string, obs []ctim.Obse
 	if len(obs) == 0 {
 		return ctim.DeliberateData{}, nil
 	}
-	ls, quotaErr := s.fetch(ctx, apiKey, obs, effectiveLimit(limit), true)
+	limit = effectiveLimit(limit)
+	share := s.answerShare(limit, len(obs))
+	ls, quotaErr := s.fetch(ctx, apiKey, obs, share, true)
 	s.note(apiKey, ls)
 
 	var (
 		errs     []error
 		verdicts []ctim.Verdict
 	)
+	if err := s.answerCut(ls, share, limit); err != nil {
+		errs = append(errs, err)
+	}
 	for i := range ls {
 		l := &ls[i]
 		errs = append(errs, l.errs()...)

@@ -54,8 +54,11 @@ type Config struct {
 	// ResultsPerRequest bounds the result documents fetched for one request
 	// across its observables (RESULTS_PER_REQUEST); 0: no bound.
 	ResultsPerRequest int
-	Now               func() time.Time // clock, for hits that carry no time at all
-	NewID             func() string    // uuid v4 strings for transient entity ids
+	// MaxAnswerHits bounds the hits one observe or deliberate answer is
+	// built from, across its observables (default DefaultMaxAnswerHits).
+	MaxAnswerHits int
+	Now           func() time.Time // clock, for hits that carry no time at all
+	NewID         func() string    // uuid v4 strings for transient entity ids
 }
 
 // Service answers the relay's questions about observables.
@@ -71,6 +74,7 @@ type Service struct {
 	perReq       int                 // 0: no bound per request
 	admission    *semaphore.Weighted // nil: every request admitted at once
 	admissionCap int64
+	maxHits      int // hits of one answer, across its observables
 	now          func() time.Time
 	newID        func() string
 	book         *scans.Book // nil: submitted scans are not recorded
@@ -94,11 +98,15 @@ func New(up Upstream, c Config) *Service {
 		concurrency:  c.Concurrency,
 		perObs:       max(0, c.ResultsPerObservable),
 		perReq:       max(0, c.ResultsPerRequest),
+		maxHits:      c.MaxAnswerHits,
 		now:          c.Now,
 		newID:        c.NewID,
 	}
 	if s.concurrency <= 0 {
 		s.concurrency = DefaultConcurrency
+	}
+	if s.maxHits <= 0 {
+		s.maxHits = DefaultMaxAnswerHits
 	}
 	s.admissionCap = int64(c.Admission)
 	if s.admissionCap == 0 {

@@ -33,7 +33,11 @@ func writeTR(w http.ResponseWriter, r *http.Request, data any, errs []error) {
 			continue
 		}
 		seen[*te] = true
-		env.Errors = append(env.Errors, trError{Type: "fatal", Code: te.Code, Message: te.Message})
+		typ := "fatal"
+		if te.Warning {
+			typ = "warning"
+		}
+		env.Errors = append(env.Errors, trError{Type: typ, Code: te.Code, Message: te.Message})
 	}
 	if len(env.Errors) > 0 {
 		noteErrors(r, env.Errors)

@@ -23,6 +23,9 @@ const (
 	Unknown            Code = "unknown"
 	AuthorizationError Code = "authorization error"
 	HealthCheckFailed  Code = "health check failed"
+	// TooManyEntities is the warning of an answer held to the relay's
+	// bound on the entities of one answer.
+	TooManyEntities Code = "too many entities"
 )
 
 // Messages shared by more than one layer.
@@ -37,6 +40,10 @@ const (
 type Error struct {
 	Code    Code
 	Message string
+	// Warning marks an error that cost the answer nothing it could
+	// have had within the relay's bounds, such as an answer cut to them:
+	// Threat Response shows it beside the data as a warning, not a failure.
+	Warning bool
 }
 
 // Error implements error.
@@ -44,6 +51,11 @@ func (e *Error) Error() string { return string(e.Code) + ": " + e.Message }
 
 // New returns a *Error with the given code and message.
 func New(code Code, message string) *Error { return &Error{Code: code, Message: message} }
+
+// Warn returns a warning: a *Error with Warning set.
+func Warn(code Code, message string) *Error {
+	return &Error{Code: code, Message: message, Warning: true}
+}
 
 // Invalid returns the "invalid argument" error of a request body that is
 // not what the contract expects; details says why.
