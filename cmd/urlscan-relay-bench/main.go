@@ -13,6 +13,7 @@
 //	go run ./cmd/urlscan-relay-bench -before B  # side by side with binary B
 //	go run ./cmd/urlscan-relay-bench -smoke     # a short check for CI
 //	go run ./cmd/urlscan-relay-bench -soak      # the 60 s fault soak
+//	go run ./cmd/urlscan-relay-bench -abuse     # the resource review's requests
 package main
 
 import (
@@ -55,6 +56,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}
 	defer r.close()
 
+	if opts.abuse {
+		return runAbuse(ctx, r, stdout)
+	}
 	if opts.soak {
 		rep, err := runSoak(ctx, r)
 		if err != nil {

@@ -31,6 +31,7 @@ type options struct {
 	jsonOut        bool
 	smoke          bool
 	soak           bool
+	abuse          bool
 	failEvery      int           // soak: one upstream call in failEvery fails
 	urlscanTimeout time.Duration // soak: the relay's URLSCAN_TIMEOUT
 }
@@ -75,6 +76,7 @@ func parseFlags(args []string, stdout, stderr io.Writer) (options, error) {
 	fs.IntVar(&o.docKiB, "doc-kib", 0, fmt.Sprintf("result document size in KiB (default 300; -smoke %d)", smokeDocKiB))
 	fs.BoolVar(&o.jsonOut, "json", false, "print the figures as JSON")
 	fs.BoolVar(&o.smoke, "smoke", false, "a short run for CI, small documents: fails only when something is broken, never on performance (with -soak: a short soak)")
+	fs.BoolVar(&o.abuse, "abuse", false, "run the resource review's scenarios instead: a 200 x 1000-hit observe, a 500-domain refer, 1000 abandoned requests, 8 concurrent 30 MiB search answers")
 	fs.BoolVar(&o.soak, "soak", false, "run the fault soak instead of the standard benchmark")
 	fs.IntVar(&o.failEvery, "fail-every", 5, "soak: one upstream call in this many fails")
 	fs.DurationVar(&o.urlscanTimeout, "urlscan-timeout", time.Second, "soak: the relay's URLSCAN_TIMEOUT (timeout faults wait longer)")
