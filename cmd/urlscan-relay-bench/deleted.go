@@ -38,7 +38,7 @@ func deleteScans(ctx context.Context, fake *urlscantest.Server) (int, error) {
 		}
 		for _, id := range ids[:min(len(ids), deletedPerSearch)] {
 			fake.Inject(urlscantest.Fault{Endpoint: "result", Match: id, Status: http.StatusNotFound,
-				Body: `{"message":"Scan is not finished yet or does not exist","status":404}`})
+				Body: `{"message":"Not Found","status":404}`})
 			n++
 		}
 	}
