@@ -28,15 +28,21 @@ type phase struct {
 
 // Kinds of phase: every request about observables never seen; the same
 // observables every time, after one priming request; the same, where 4 of
-// the 40 scans answer 404.
+// the 40 scans answer 404; and cold requests about popular observables,
+// whose searches have popularHits hits each (the result budget's case).
 const (
 	kindCold    = "cold"
 	kindWarm    = "warm"
 	kindDeleted = "deleted"
+	kindPopular = "popular"
 )
 
+// popularHits is the hits of every search in the popular scenario: the
+// default entities limit, what a popular domain has.
+const popularHits = 100
+
 // warm reports whether the phase repeats one request.
-func (ph phase) warm() bool { return ph.kind != kindCold }
+func (ph phase) warm() bool { return ph.kind == kindWarm || ph.kind == kindDeleted }
 
 // phaseReport is what a phase measured.
 type phaseReport struct {
@@ -84,7 +90,10 @@ func standardPhases(o options) []phase {
 			out = append(out, phase{name: fmt.Sprintf("cold-%d", c), kind: kindCold, clients: c, duration: o.duration})
 		}
 	}
-	return append(out, phase{name: fmt.Sprintf("deleted-%d", o.clients), kind: kindDeleted, clients: o.clients, duration: o.duration})
+	out = append(out, phase{name: fmt.Sprintf("deleted-%d", o.clients), kind: kindDeleted, clients: o.clients, duration: o.duration})
+	return append(out,
+		phase{name: "popular-cold-1", kind: kindPopular, clients: 1, requests: o.requests},
+		phase{name: fmt.Sprintf("popular-cold-%d", o.clients), kind: kindPopular, clients: o.clients, duration: o.duration})
 }
 
 // runStandard runs every phase of the standard scenario on bin.
@@ -103,7 +112,11 @@ func runStandard(ctx context.Context, r *rig, sc *scenario, bin string) ([]phase
 func runPhase(ctx context.Context, r *rig, sc *scenario, bin string, ph phase) (phaseReport, error) {
 	rep := phaseReport{Name: ph.name, Kind: ph.kind, Clients: ph.clients}
 	jwks0 := r.issuer.Fetches()
-	p, err := r.startRelay(ctx, bin, r.fake.URL, nil)
+	fake := r.fake
+	if ph.kind == kindPopular {
+		fake = r.popularFake
+	}
+	p, err := r.startRelay(ctx, bin, fake.URL, nil)
 	if err != nil {
 		return rep, err
 	}
@@ -128,7 +141,7 @@ func runPhase(ctx context.Context, r *rig, sc *scenario, bin string, ph phase) (
 	if ph.warm() {
 		judge = cleanJudge(warmFullParseEvery)
 	}
-	if err := measure(ctx, r.fake, p, g, load{clients: ph.clients, requests: ph.requests, duration: ph.duration, body: body, judge: judge}, &rep); err != nil {
+	if err := measure(ctx, fake, p, g, load{clients: ph.clients, requests: ph.requests, duration: ph.duration, body: body, judge: judge}, &rep); err != nil {
 		return rep, err
 	}
 	g.closeIdle()

@@ -74,6 +74,7 @@ func figures(o options, f floor) []figure {
 
 	cold1P50 := ph(kindCold, 1, func(p phaseReport) float64 { return millis(p.Latency.P50) })
 	coldCPU := ph(kindCold, c, cpu)
+	popularThroughput := ph(kindPopular, c, func(p phaseReport) float64 { return p.Throughput })
 	wideCPU := ph(kindCold, w, cpu)
 	redis := replica(func(r replicaReport) phaseReport { return r.Redis })
 	memory := replica(func(r replicaReport) phaseReport { return r.Memory })
@@ -114,6 +115,15 @@ func figures(o options, f floor) []figure {
 		{Name: fmt.Sprintf("deleted-%d urlscan calls per request", c), Unit: "calls", value: ph(kindDeleted, c, calls), Target: "0", meets: atMost(0)},
 		{Name: fmt.Sprintf("deleted-%d throughput", c), Unit: "req/s", value: ph(kindDeleted, c, func(p phaseReport) float64 { return p.Throughput })},
 		{Name: fmt.Sprintf("warm-%d relay CPU per request", c), Unit: "ms", value: ph(kindWarm, c, cpu)},
+
+		// The popular scenario: 100 hits an observable, within the result
+		// budget. Its cold throughput should match the standard one.
+		{Name: "popular-cold-1 p50 latency", Unit: "ms", value: ph(kindPopular, 1, func(p phaseReport) float64 { return millis(p.Latency.P50) })},
+		{Name: fmt.Sprintf("popular-cold-%d throughput", c), Unit: "req/s", value: popularThroughput},
+		{Name: fmt.Sprintf("popular-cold-%d p99 latency", c), Unit: "ms", value: ph(kindPopular, c, func(p phaseReport) float64 { return millis(p.Latency.P99) })},
+		{Name: fmt.Sprintf("popular-cold-%d peak RSS", c), Unit: "MiB", value: ph(kindPopular, c, func(p phaseReport) float64 { return float64(p.PeakRSS) / mib })},
+		{Name: fmt.Sprintf("popular-cold-%d urlscan calls per request", c), Unit: "calls", value: ph(kindPopular, c, calls), Target: "≤ 44", meets: atMost(44)},
+		{Name: fmt.Sprintf("popular ÷ standard cold-%d throughput", c), Unit: "×", value: ratio(popularThroughput, ph(kindCold, c, func(p phaseReport) float64 { return p.Throughput })), Target: "≥ 1×", meets: atLeast(1)},
 	}
 }
 

@@ -12,9 +12,9 @@ func TestStandardPhases(t *testing.T) {
 		args []string
 		want []string
 	}{
-		{nil, []string{"cold-1", "cold-8", "warm-8", "cold-64", "cold-256", "deleted-8"}},
-		{[]string{"-smoke"}, []string{"cold-1", "cold-8", "warm-8", "cold-32", "deleted-8"}},
-		{[]string{"-clients", "64"}, []string{"cold-1", "cold-64", "warm-64", "cold-256", "deleted-64"}},
+		{nil, []string{"cold-1", "cold-8", "warm-8", "cold-64", "cold-256", "deleted-8", "popular-cold-1", "popular-cold-8"}},
+		{[]string{"-smoke"}, []string{"cold-1", "cold-8", "warm-8", "cold-32", "deleted-8", "popular-cold-1", "popular-cold-8"}},
+		{[]string{"-clients", "64"}, []string{"cold-1", "cold-64", "warm-64", "cold-256", "deleted-64", "popular-cold-1", "popular-cold-64"}},
 	} {
 		o, err := parseFlags(append([]string{"bench"}, tt.args...), io.Discard, io.Discard)
 		if err != nil {

@@ -34,11 +34,14 @@ type rig struct {
 	// smallFake serves the replica scenario: the same answers with small
 	// documents. Nil in the soak.
 	smallFake *urlscantest.Server
-	issuer    *authtest.Issuer
-	certFile  string
-	token     string
-	started   time.Time
-	loadAvg   string // the machine's load averages when the measuring began
+	// popularFake serves the popular scenario: popularHits hits a search.
+	// Nil in the soak.
+	popularFake *urlscantest.Server
+	issuer      *authtest.Issuer
+	certFile    string
+	token       string
+	started     time.Time
+	loadAvg     string // the machine's load averages when the measuring began
 }
 
 func newRig(ctx context.Context, opts options, getenv func(string) string, stderr io.Writer) (_ *rig, err error) {
@@ -80,6 +83,12 @@ func newRig(ctx context.Context, opts options, getenv func(string) string, stder
 		// The replica scenario measures cached answers, whose cost does
 		// not depend on the documents' size: small ones let it fill
 		// Redis with a thousand requests' worth in seconds.
+		r.popularFake = urlscantest.NewServer(urlscantest.Options{
+			Latency:  opts.latency,
+			Hits:     popularHits,
+			DocBytes: opts.docKiB << 10,
+			APIKey:   benchAPIKey,
+		})
 		r.smallFake = urlscantest.NewServer(urlscantest.Options{
 			Latency:  opts.latency,
 			Hits:     opts.hits,
@@ -97,6 +106,9 @@ func (r *rig) close() {
 	}
 	if r.smallFake != nil {
 		r.smallFake.Close()
+	}
+	if r.popularFake != nil {
+		r.popularFake.Close()
 	}
 	if r.issuer != nil {
 		r.issuer.Close()
