@@ -3,6 +3,7 @@ package server
 import (
 	"net/http"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 )
 
@@ -29,4 +30,12 @@ func (s *server) routes(rt *router) {
 	if s.Gatherer != nil {
 		rt.handle(http.MethodGet, "/metrics", promhttp.HandlerFor(s.Gatherer, promhttp.HandlerOpts{}))
 	}
+}
+
+// MetricsHandler serves GET /metrics alone, for a listener of its own
+// (METRICS_ADDR); other paths are 404 and other methods 405, in JSON.
+func MetricsHandler(g prometheus.Gatherer) http.Handler {
+	rt := newRouter()
+	rt.handle(http.MethodGet, "/metrics", promhttp.HandlerFor(g, promhttp.HandlerOpts{}))
+	return refuseAmbiguousFraming(rt)
 }
