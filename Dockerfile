@@ -13,7 +13,7 @@ RUN CGO_ENABLED=0 GOOS=linux go build -trimpath \
 FROM gcr.io/distroless/static-debian12:nonroot
 COPY --from=build /out/urlscan-relay /urlscan-relay
 USER nonroot:nonroot
-EXPOSE 9090
+EXPOSE 9090 9091
 ENV PORT=9090
 ENTRYPOINT ["/urlscan-relay"]
 CMD ["serve"]

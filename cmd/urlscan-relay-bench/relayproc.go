@@ -52,7 +52,9 @@ func startRelay(ctx context.Context, bin string, env []string, secrets []string)
 	ctx, cancel := context.WithCancel(ctx)
 	logs := &relayLog{secrets: secrets}
 	cmd := exec.CommandContext(ctx, bin, "serve")
-	cmd.Env = append(slices.Clone(env), "PORT="+port)
+	// METRICS_ADDR on PORT's port: /metrics, which the benchmark scrapes,
+	// stays on the one listener.
+	cmd.Env = append(slices.Clone(env), "PORT="+port, "METRICS_ADDR=127.0.0.1:"+port)
 	cmd.Stdout, cmd.Stderr = &lineWriter{onLine: logs.add}, &lineWriter{onLine: logs.add}
 	cmd.SysProcAttr = childAttr()
 	// Ask politely first, so the relay drains and exits as in production.

@@ -86,6 +86,8 @@ func (f *fixture) env(extra map[string]string) map[string]string {
 		"RELAY_AUDIENCE":  audience,
 		"SSL_CERT_FILE":   f.certFile,
 		"SHUTDOWN_DELAY":  "0",
+		// PORT's port (a free one): /metrics on the main listener.
+		"METRICS_ADDR": ":0",
 	}
 	maps.Copy(env, extra)
 	return env

@@ -101,6 +101,7 @@ func TestEndToEnd(t *testing.T) {
 		"SSL_CERT_FILE":   certFile,
 		"LOG_LEVEL":       "debug",
 		"SHUTDOWN_DELAY":  "0",
+		"METRICS_ADDR":    ":0",
 	})
 	token := issuer.Token(map[string]any{"key": apiKey, "aud": "https://relay.example"})
 

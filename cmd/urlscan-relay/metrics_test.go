@@ -1,7 +1,9 @@
 package main
 
 import (
+	"net"
 	"net/http"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -223,6 +225,42 @@ func TestMetricsFamiliesMove(t *testing.T) {
 			if strings.Contains(s.text, v) {
 				t.Errorf("/metrics holds the %s", what)
 			}
+		}
+	}
+}
+
+var metricsListening = regexp.MustCompile(`"msg":"metrics listening","addr":"([^"]*)"`)
+
+// By default /metrics is served apart from the public listener, so that no
+// tenant can watch the counters move with another tenant's lookups.
+func TestMetricsOnTheirOwnListener(t *testing.T) {
+	f := newFixture(t, "metrics-listener-key-3b9e")
+	free, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	metricsAddr := free.Addr().String()
+	free.Close()
+	base, logs, stop := startRelay(t, f.env(map[string]string{"METRICS_ADDR": metricsAddr}))
+	defer func() {
+		if err := stop(); err != nil {
+			t.Errorf("run returned %v after shutdown", err)
+		}
+	}()
+	m := metricsListening.FindStringSubmatch(logs.String())
+	if m == nil || m[1] != metricsAddr {
+		t.Fatalf("no metrics listening line naming %s:\n%s", metricsAddr, logs.String())
+	}
+	if a := f.send(t, http.MethodGet, base+"/metrics", "", "", nil); a.status != http.StatusNotFound {
+		t.Errorf("GET /metrics on the main listener = %d, want 404", a.status)
+	}
+	a := f.send(t, http.MethodGet, "http://"+metricsAddr+"/metrics", "", "", nil)
+	if a.status != http.StatusOK || !strings.Contains(string(a.body), "relay_http_requests_total") {
+		t.Errorf("GET /metrics on METRICS_ADDR = %d, %.200s", a.status, a.body)
+	}
+	for _, path := range []string{"/healthz", "/version", "/"} {
+		if a := f.send(t, http.MethodGet, "http://"+metricsAddr+path, "", "", nil); a.status != http.StatusNotFound {
+			t.Errorf("GET %s on METRICS_ADDR = %d, want 404: only /metrics is served there", path, a.status)
 		}
 	}
 }

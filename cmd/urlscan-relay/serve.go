@@ -20,8 +20,11 @@ import (
 // Server limits: generous for SecureX, tight for a client that dawdles.
 const (
 	readHeaderTimeout = 5 * time.Second
-	idleTimeout       = 90 * time.Second
 	maxHeaderBytes    = 64 << 10
+
+	// metricsConnections bounds the connections of the metrics listener,
+	// which only scrapers use.
+	metricsConnections = 64
 
 	// softMemoryHeadroomMB is the memory, beyond the caches, that the
 	// default soft memory limit leaves for requests in flight.
@@ -87,7 +90,7 @@ func serve(ctx context.Context, getenv func(string) string, stdout io.Writer, ho
 		return err
 	}
 	var draining atomic.Bool
-	handler, err := server.New(server.Deps{
+	deps := server.Deps{
 		Config:  cfg,
 		Version: version,
 		Demo:    hooks.demo,
@@ -100,8 +103,19 @@ func serve(ctx context.Context, getenv func(string) string, stdout io.Writer, ho
 		Ready:      func() bool { return !draining.Load() },
 		Logger:     logger,
 		Registerer: reg,
-		Gatherer:   reg,
-	})
+	}
+	if cfg.MetricsOnMain() {
+		deps.Gatherer = reg
+	}
+	handler, err := server.New(deps)
+	if err != nil {
+		return err
+	}
+	limit, clamped := connectionLimit(cfg.MaxConnections, openFileLimit())
+	if clamped {
+		logger.Warn("MAX_CONNECTIONS lowered to leave files for outbound calls", "max_connections", limit)
+	}
+	conns, err := server.NewConns(limit, reg)
 	if err != nil {
 		return err
 	}
@@ -109,27 +123,32 @@ func serve(ctx context.Context, getenv func(string) string, stdout io.Writer, ho
 	if err != nil {
 		return fmt.Errorf("PORT: %w", err)
 	}
-	srv := &http.Server{
-		Handler:           handler,
-		ReadHeaderTimeout: min(readHeaderTimeout, cfg.RequestTimeout),
-		// A body may take a while on a slow link, but never longer than a
-		// request may take as a whole.
-		ReadTimeout:    cfg.RequestTimeout,
-		WriteTimeout:   cfg.RequestTimeout + 5*time.Second,
-		IdleTimeout:    idleTimeout,
-		MaxHeaderBytes: maxHeaderBytes,
-		ErrorLog:       slogErrorLog(logger),
-	}
-	logger.Info("listening", "addr", ln.Addr().String(), "version", version, "base_path", cfg.BasePath)
+	srv := newHTTPServer(cfg, handler, conns, logger)
+	logger.Info("listening", "addr", ln.Addr().String(), "version", version, "base_path", cfg.BasePath, "max_connections", limit)
 	if hooks.listening != nil {
 		hooks.listening(ln.Addr())
 	}
 	served := make(chan error, 1)
-	go func() { served <- srv.Serve(ln) }()
+	go func() { served <- srv.Serve(conns.Listen(ln)) }()
+
+	var metrics *metricsServer
+	if !cfg.MetricsOnMain() {
+		metrics, err = serveMetrics(cfg, reg, logger)
+		if err != nil {
+			_ = srv.Close()
+			<-served
+			return err
+		}
+		defer metrics.stop(ctx)
+	}
 
 	select {
 	case err := <-served:
 		return err
+	case <-metrics.stopped():
+		_ = srv.Close()
+		<-served
+		return fmt.Errorf("METRICS_ADDR: %w", metrics.err)
 	case <-ctx.Done():
 	}
 	draining.Store(true)
@@ -137,6 +156,24 @@ func serve(ctx context.Context, getenv func(string) string, stdout io.Writer, ho
 		return err
 	}
 	return shutdown(ctx, srv, served, cfg.ShutdownTimeout, logger)
+}
+
+// newHTTPServer is the relay's HTTP server for handler, its connections
+// counted and capped by conns.
+func newHTTPServer(cfg config.Config, handler http.Handler, conns *server.Conns, logger *slog.Logger) *http.Server {
+	srv := &http.Server{
+		Handler:           handler,
+		ReadHeaderTimeout: min(readHeaderTimeout, cfg.RequestTimeout),
+		// A body may take a while on a slow link, but never longer than a
+		// request may take as a whole.
+		ReadTimeout:    cfg.RequestTimeout,
+		WriteTimeout:   cfg.RequestTimeout + 5*time.Second,
+		IdleTimeout:    cfg.IdleTimeout,
+		MaxHeaderBytes: maxHeaderBytes,
+		ErrorLog:       slogErrorLog(logger),
+	}
+	conns.Configure(srv)
+	return srv
 }
 
 // delayShutdown keeps serving for delay while /readyz answers 503.

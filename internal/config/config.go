@@ -6,7 +6,9 @@ package config
 import (
 	"errors"
 	"log/slog"
+	"net"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -52,6 +54,9 @@ type Config struct {
 	// are set, which the demo refuses: it must never look like, or talk
 	// to, a production relay's upstreams.
 	URLScanAPIURLSet, JWKSHostsSet bool
+	MaxConnections                 int           // MAX_CONNECTIONS: client connections held open; 0: fitted to the file limit
+	IdleTimeout                    time.Duration // IDLE_TIMEOUT: how long a keep-alive connection may wait for its next request
+	MetricsAddr                    string        // METRICS_ADDR: host:port of /metrics; PORT's port: the main listener
 
 	// ConfigurationTokenKey (CONFIGURATION_TOKEN_KEY) is the shared key
 	// HS256 configuration tokens are verified with, exactly as set; empty:
@@ -94,6 +99,8 @@ func Default() Config {
 		// and 5 s + 15 s still fits the default 30 s grace period.
 		ShutdownDelay:   5 * time.Second,
 		ShutdownTimeout: 15 * time.Second,
+		IdleTimeout:     30 * time.Second,
+		MetricsAddr:     ":9091",
 
 		// A free urlscan.io account retrieves on the order of a hundred
 		// results a minute: one request of popular observables must not
@@ -143,6 +150,9 @@ func Load(getenv func(string) string) (Config, error) {
 	p.present("GOMEMLIMIT", &c.GoMemLimitSet)
 	p.present("URLSCAN_API_URL", &c.URLScanAPIURLSet)
 	p.present("JWKS_HOSTS", &c.JWKSHostsSet)
+	p.integer("MAX_CONNECTIONS", &c.MaxConnections, 0, 1<<20)
+	p.duration("IDLE_TIMEOUT", &c.IdleTimeout, time.Second, time.Hour)
+	p.listenAddr("METRICS_ADDR", &c.MetricsAddr)
 	if p.err != nil {
 		return Config{}, p.err
 	}
@@ -163,6 +173,13 @@ func (c Config) EntitiesLimit(fromToken int) int {
 	default:
 		return fromToken
 	}
+}
+
+// MetricsOnMain reports whether /metrics is served on the main listener:
+// METRICS_ADDR names PORT's port.
+func (c Config) MetricsOnMain() bool {
+	_, port, err := net.SplitHostPort(c.MetricsAddr)
+	return err == nil && port == strconv.Itoa(c.Port)
 }
 
 // CacheBytes is the memory the caches may hold, in bytes.

@@ -77,6 +77,9 @@ func TestLoadValues(t *testing.T) {
 		"BASE_PATH":                  "/integrations/urlscanio/",
 		"URLSCAN_API_KEY":            " cli-key ",
 		"GOMEMLIMIT":                 "512MiB",
+		"MAX_CONNECTIONS":            "300",
+		"IDLE_TIMEOUT":               "45s",
+		"METRICS_ADDR":               "127.0.0.1:9100",
 	}))
 	if err != nil {
 		t.Fatalf("Load error: %v", err)
@@ -114,6 +117,10 @@ func TestLoadValues(t *testing.T) {
 		{"GoMemLimitSet", got.GoMemLimitSet, true},
 		{"URLScanAPIURLSet", got.URLScanAPIURLSet, true},
 		{"JWKSHostsSet", got.JWKSHostsSet, true},
+		{"MaxConnections", got.MaxConnections, 300},
+		{"IdleTimeout", got.IdleTimeout, 45 * time.Second},
+		{"MetricsAddr", got.MetricsAddr, "127.0.0.1:9100"},
+		{"MetricsOnMain", got.MetricsOnMain(), false},
 	}
 	for _, c := range checks {
 		if c.got != c.want {
@@ -167,6 +174,11 @@ func TestLoadRejects(t *testing.T) {
 		{"BASE_PATH", "/healthz"},
 		{"BASE_PATH", "/metrics/relay"},
 		{"BASE_PATH", "/readyz/"},
+		{"MAX_CONNECTIONS", "-1"},
+		{"IDLE_TIMEOUT", "0"},
+		{"METRICS_ADDR", "9091"},
+		{"METRICS_ADDR", ":http"},
+		{"METRICS_ADDR", ":70000"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name+"="+tt.value, func(t *testing.T) {
@@ -216,6 +228,30 @@ func TestLoadRejectsURLsWithoutQuotingThem(t *testing.T) {
 				t.Errorf("error %q echoes a secret", err)
 			}
 		})
+	}
+}
+
+// METRICS_ADDR on PORT's port keeps /metrics on the main listener.
+func TestMetricsOnMain(t *testing.T) {
+	tests := []struct {
+		port, addr string
+		want       bool
+	}{
+		{"", "", false},
+		{"9091", "", true},
+		{"8080", ":8080", true},
+		{"8080", "127.0.0.1:8080", true},
+		{"8080", "[::1]:9091", false},
+		{"0", ":0", true},
+	}
+	for _, tt := range tests {
+		c, err := Load(env(map[string]string{"PORT": tt.port, "METRICS_ADDR": tt.addr}))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := c.MetricsOnMain(); got != tt.want {
+			t.Errorf("PORT=%q METRICS_ADDR=%q: MetricsOnMain = %v, want %v", tt.port, tt.addr, got, tt.want)
+		}
 	}
 }
 

@@ -3,6 +3,7 @@ package config
 import (
 	"fmt"
 	"log/slog"
+	"net"
 	"net/url"
 	"slices"
 	"strconv"
@@ -163,6 +164,28 @@ func (p *parser) redisURL(name string, dst *string) {
 	if err != nil || (u.Scheme != "redis" && u.Scheme != "rediss" && u.Scheme != "unix") {
 		// The value may hold a password: never echo it.
 		p.fail(name, "not a redis://, rediss:// or unix:// URL")
+		return
+	}
+	*dst = v
+}
+
+// listenAddr reads a host:port to listen on; the host may be empty (every
+// interface) and the port 0 (a free one).
+func (p *parser) listenAddr(name string, dst *string) {
+	v, ok := p.value(name)
+	if !ok {
+		return
+	}
+	_, port, err := net.SplitHostPort(v)
+	if err == nil {
+		var n int
+		n, err = strconv.Atoi(port)
+		if err == nil && (n < 0 || n > 65535 || port != strconv.Itoa(n)) {
+			err = fmt.Errorf("port out of range")
+		}
+	}
+	if err != nil {
+		p.fail(name, "%q is not a host:port such as :9091", v)
 		return
 	}
 	*dst = v

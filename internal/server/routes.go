@@ -35,7 +35,7 @@ func (s *server) routes(rt *router) {
 // MetricsHandler serves GET /metrics alone, for a listener of its own
 // (METRICS_ADDR); other paths are 404 and other methods 405, in JSON.
 func MetricsHandler(g prometheus.Gatherer) http.Handler {
-	rt := newRouter()
+	rt := newRouter("") // METRICS_ADDR is not behind the ingress: no BASE_PATH
 	rt.handle(http.MethodGet, "/metrics", promhttp.HandlerFor(g, promhttp.HandlerOpts{}))
 	return refuseAmbiguousFraming(rt)
 }
