@@ -3,7 +3,6 @@ package server
 import (
 	"bytes"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -19,6 +18,21 @@ import (
 // objects, so anything deeper is an attack, not a request.
 const maxDepth = 16
 
+// Bounds on the work of decoding a body, which happens before the token is
+// checked. An observable is {"type", "value"} and perhaps a few keys more:
+// an object of more than maxObjectTokens JSON tokens (keys, values and the
+// tokens of nested values) is refused, as is a list of more than
+// listItemsPerObservable × MAX_OBSERVABLES items, supported or not.
+const (
+	maxObjectTokens        = 32
+	listItemsPerObservable = 4
+)
+
+// maxDrainBytes is how much of an oversized body is read and thrown away
+// before answering: a client that sends its whole body before it reads
+// (Python's urllib does) then gets the answer instead of a reset.
+const maxDrainBytes = 32 << 20
+
 // Marshmallow's messages, which SecureX users of the original relay know.
 const (
 	msgMissing  = "Missing data for required field."
@@ -31,15 +45,28 @@ const (
 )
 
 // readBody reads the whole request body within the MAX_BODY_BYTES limit.
+// An oversized body is refused; the connection closes after the answer,
+// and up to maxDrainBytes of the rest is read first (within the server's
+// ReadTimeout), so that the client is not reset before it reads.
 func readBody(w http.ResponseWriter, r *http.Request, limit int64) ([]byte, error) {
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, limit))
+	tooBig := tr.New(tr.InvalidArgument, fmt.Sprintf(
+		"Request body is larger than the limit of MAX_BODY_BYTES=%d bytes.", limit))
+	if r.ContentLength > limit && strings.EqualFold(r.Header.Get("Expect"), "100-continue") {
+		// The client waits for a go-ahead it will not get: nothing to
+		// drain.
+		w.Header().Set("Connection", "close")
+		return nil, tooBig
+	}
+	body, err := io.ReadAll(io.LimitReader(r.Body, limit+1))
 	if err != nil {
-		var tooBig *http.MaxBytesError
-		if errors.As(err, &tooBig) {
-			return nil, tr.New(tr.InvalidArgument, fmt.Sprintf(
-				"Request body is larger than the limit of MAX_BODY_BYTES=%d bytes.", limit))
-		}
 		return nil, tr.Invalid("Unable to read the request body")
+	}
+	if int64(len(body)) > limit {
+		w.Header().Set("Connection", "close")
+		if r.ContentLength <= limit+maxDrainBytes {
+			_, _ = io.CopyN(io.Discard, r.Body, maxDrainBytes)
+		}
+		return nil, tooBig
 	}
 	return body, nil
 }
@@ -75,7 +102,7 @@ func schemaError(msg string) error {
 // valid UTF-8, one JSON list of flat objects, string type and value that are
 // not blank, no duplicate keys, nothing after the list. Other keys are
 // ignored, as SecureX may add some.
-func decodeObservables(body []byte) ([]ctim.Observable, error) {
+func decodeObservables(body []byte, maxItems int) ([]ctim.Observable, error) {
 	dec, err := newStrictDecoder(body)
 	if err != nil {
 		return nil, err
@@ -86,6 +113,9 @@ func decodeObservables(body []byte) ([]ctim.Observable, error) {
 	var out []ctim.Observable
 	fe := fieldErrors{}
 	for i := 0; dec.more(); i++ {
+		if i == maxItems {
+			return nil, tr.Invalid(fmt.Sprintf("The request body lists more than %d items", maxItems))
+		}
 		fields, ok := dec.object(fe, strconv.Itoa(i), false)
 		if !ok {
 			if dec.err != nil {
@@ -155,6 +185,9 @@ func requireString(fe fieldErrors, item, name string, fields map[string]any) str
 type strictDecoder struct {
 	dec *json.Decoder
 	err error
+	// objectLeft is the tokens the object being read may still hold;
+	// negative outside an object.
+	objectLeft int
 }
 
 func newStrictDecoder(body []byte) (*strictDecoder, error) {
@@ -166,17 +199,24 @@ func newStrictDecoder(body []byte) (*strictDecoder, error) {
 	}
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.UseNumber()
-	return &strictDecoder{dec: dec}, nil
+	return &strictDecoder{dec: dec, objectLeft: -1}, nil
 }
 
 func (d *strictDecoder) token() (json.Token, bool) {
 	if d.err != nil {
 		return nil, false
 	}
+	if d.objectLeft == 0 {
+		d.err = tr.Invalid(fmt.Sprintf("An object in the request body holds more than %d JSON values", maxObjectTokens))
+		return nil, false
+	}
 	t, err := d.dec.Token()
 	if err != nil {
 		d.err = tr.Invalid("The request body is not valid JSON")
 		return nil, false
+	}
+	if d.objectLeft > 0 {
+		d.objectLeft--
 	}
 	return t, true
 }
@@ -215,6 +255,12 @@ func (d *strictDecoder) errOr(fallback error) error {
 // already (opened). Scalar values are kept; nested values are skipped within
 // maxDepth and recorded as present but not scalar.
 func (d *strictDecoder) object(fe fieldErrors, item string, opened bool) (map[string]any, bool) {
+	// The item's own braces (or brackets) are two tokens more.
+	d.objectLeft = maxObjectTokens + 2
+	if opened {
+		d.objectLeft--
+	}
+	defer func() { d.objectLeft = -1 }()
 	if !opened {
 		t, ok := d.token()
 		if !ok {

@@ -2,15 +2,17 @@ package server
 
 import (
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"urlscan-relay/internal/ctim"
 	"urlscan-relay/internal/tr"
 )
 
 func TestDecodeObservables(t *testing.T) {
-	got, err := decodeObservables([]byte(`[{"type":"IP","value":"1.1.1.1"},{"value":"a.com","type":"domain","extra":{"x":[1]}}]`))
+	got, err := decodeObservables([]byte(`[{"type":"IP","value":"1.1.1.1"},{"value":"a.com","type":"domain","extra":{"x":[1]}}]`), 100)
 	if err != nil {
 		t.Fatalf("decodeObservables error: %v", err)
 	}
@@ -18,7 +20,7 @@ func TestDecodeObservables(t *testing.T) {
 	if len(got) != len(want) || got[0] != want[0] || got[1] != want[1] {
 		t.Errorf("decodeObservables = %v, want %v", got, want)
 	}
-	if got, err := decodeObservables([]byte(" [] ")); err != nil || len(got) != 0 {
+	if got, err := decodeObservables([]byte(" [] "), 100); err != nil || len(got) != 0 {
 		t.Errorf("decodeObservables([]) = %v, %v; want empty, nil", got, err)
 	}
 }
@@ -54,7 +56,7 @@ func TestDecodeObservablesRejects(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := decodeObservables([]byte(tt.body))
+			_, err := decodeObservables([]byte(tt.body), 100)
 			var te *tr.Error
 			if !errors.As(err, &te) {
 				t.Fatalf("decodeObservables(%q) error = %v, want a *tr.Error", tt.body, err)
@@ -95,7 +97,7 @@ func FuzzDecodeObservables(f *testing.F) {
 		f.Add([]byte(seed))
 	}
 	f.Fuzz(func(t *testing.T, body []byte) {
-		obs, err := decodeObservables(body)
+		obs, err := decodeObservables(body, 100)
 		if err != nil {
 			var te *tr.Error
 			if !errors.As(err, &te) || te.Code != tr.InvalidArgument {
@@ -109,4 +111,62 @@ func FuzzDecodeObservables(f *testing.F) {
 			}
 		}
 	})
+}
+
+// hostileBodies are bodies of about 1 MiB (MAX_BODY_BYTES) built to cost
+// the decoder the most work per byte before any token is checked.
+func hostileBodies() map[string][]byte {
+	const size = 1 << 20
+	extra := `[{"type":"ip","value":"1.1.1.1","extra":[` + strings.Repeat("0,", (size-64)/2) + `0]}]`
+	tiny := "[" + strings.Repeat(`{"type":"x","value":"y"},`, (size-32)/24) + `{"type":"x","value":"y"}]`
+	keys := `[{"type":"ip","value":"1.1.1.1"` + strings.Repeat(`,"k":0`, (size-64)/6) + `}]`
+	return map[string][]byte{"one extra array": []byte(extra), "tiny objects": []byte(tiny), "many keys": []byte(keys)}
+}
+
+func BenchmarkDecodeHostile(b *testing.B) {
+	for name, body := range hostileBodies() {
+		b.Run(name, func(b *testing.B) {
+			b.SetBytes(int64(len(body)))
+			for b.Loop() {
+				_, _ = decodeObservables(body, listItemsPerObservable*500)
+			}
+		})
+	}
+}
+
+// Bodies within MAX_BODY_BYTES that would make the decoder walk a million
+// tokens are refused at the bound, well before their end.
+func TestDecodeBoundsTheWorkOfOneBody(t *testing.T) {
+	want := map[string]string{
+		"one extra array": fmt.Sprintf("more than %d JSON values", maxObjectTokens),
+		"many keys":       fmt.Sprintf("more than %d JSON values", maxObjectTokens),
+		"tiny objects":    fmt.Sprintf("more than %d items", listItemsPerObservable*500),
+	}
+	for name, body := range hostileBodies() {
+		start := time.Now()
+		_, err := decodeObservables(body, listItemsPerObservable*500)
+		took := time.Since(start)
+		var te *tr.Error
+		if !errors.As(err, &te) || te.Code != tr.InvalidArgument || !strings.Contains(te.Message, want[name]) {
+			t.Errorf("%s: error %v, want invalid argument saying %q", name, err, want[name])
+		}
+		// Unbounded, these took over 100 ms each on an idle machine.
+		if took > 50*time.Millisecond {
+			t.Errorf("%s: decoding took %v", name, took)
+		}
+	}
+	// What SecureX sends stays well inside the bounds: 500 observables
+	// with a few extra keys each.
+	var b strings.Builder
+	b.WriteString("[")
+	for i := range 500 {
+		if i > 0 {
+			b.WriteString(",")
+		}
+		fmt.Fprintf(&b, `{"type":"domain","value":"host-%d.example.com","source":"investigation","tags":["a","b"],"meta":{"seen":%d}}`, i, i)
+	}
+	b.WriteString("]")
+	if obs, err := decodeObservables([]byte(b.String()), listItemsPerObservable*500); err != nil || len(obs) != 500 {
+		t.Errorf("500 observables with extra keys: %d, %v", len(obs), err)
+	}
 }

@@ -27,7 +27,7 @@ func (s *server) lookup(w http.ResponseWriter, r *http.Request, empty any, needs
 		writeTR(w, r, nil, []error{err})
 		return nil, false
 	}
-	raw, err := decodeObservables(body)
+	raw, err := decodeObservables(body, listItemsPerObservable*s.Config.MaxObservables)
 	if err != nil {
 		writeTR(w, r, nil, []error{err})
 		return nil, false
