@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"strings"
 	"testing"
-	"time"
 
 	"urlscan-relay/internal/ctim"
 	"urlscan-relay/internal/tr"
@@ -143,16 +142,13 @@ func TestDecodeBoundsTheWorkOfOneBody(t *testing.T) {
 		"tiny objects":    fmt.Sprintf("more than %d items", listItemsPerObservable*500),
 	}
 	for name, body := range hostileBodies() {
-		start := time.Now()
+		// Each body is valid JSON: only the bounds refuse it, and they
+		// stop the decoder where they are reached (BenchmarkDecodeHostile
+		// measures the time).
 		_, err := decodeObservables(body, listItemsPerObservable*500)
-		took := time.Since(start)
 		var te *tr.Error
 		if !errors.As(err, &te) || te.Code != tr.InvalidArgument || !strings.Contains(te.Message, want[name]) {
 			t.Errorf("%s: error %v, want invalid argument saying %q", name, err, want[name])
-		}
-		// Unbounded, these took over 100 ms each on an idle machine.
-		if took > 50*time.Millisecond {
-			t.Errorf("%s: decoding took %v", name, took)
 		}
 	}
 	// What SecureX sends stays well inside the bounds: 500 observables
