@@ -190,6 +190,7 @@ func newRelay(ctx context.Context, cfg config.Config, roots *x509.CertPool, reg 
 	parts.relay = relay.New(relay.NewCached(client, searches, results, relay.SharedResults(cfg.ShareResults)).WithGenerations(book), relay.Config{
 		UIURL:                cfg.URLScanUIURL,
 		Visibilities:         cfg.ScanVisibilities,
+		AllowPrivate:         cfg.ScanAllowPrivate,
 		ResultsPerObservable: cfg.ResultsPerObservable,
 		ResultsPerRequest:    cfg.ResultsPerRequest,
 		ScanTags:             cfg.ScanTags,

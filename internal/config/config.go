@@ -54,9 +54,11 @@ type Config struct {
 	// are set, which the demo refuses: it must never look like, or talk
 	// to, a production relay's upstreams.
 	URLScanAPIURLSet, JWKSHostsSet bool
-	MaxConnections                 int           // MAX_CONNECTIONS: client connections held open; 0: fitted to the file limit
-	IdleTimeout                    time.Duration // IDLE_TIMEOUT: how long a keep-alive connection may wait for its next request
-	MetricsAddr                    string        // METRICS_ADDR: host:port of /metrics; PORT's port: the main listener
+
+	MaxConnections   int           // MAX_CONNECTIONS: client connections held open; 0: fitted to the file limit
+	IdleTimeout      time.Duration // IDLE_TIMEOUT: how long a keep-alive connection may wait for its next request
+	MetricsAddr      string        // METRICS_ADDR: host:port of /metrics; PORT's port: the main listener
+	ScanAllowPrivate bool          // SCAN_ALLOW_PRIVATE: /respond/trigger may submit loopback, link-local and private targets
 
 	// ConfigurationTokenKey (CONFIGURATION_TOKEN_KEY) is the shared key
 	// HS256 configuration tokens are verified with, exactly as set; empty:
@@ -153,6 +155,7 @@ func Load(getenv func(string) string) (Config, error) {
 	p.integer("MAX_CONNECTIONS", &c.MaxConnections, 0, 1<<20)
 	p.duration("IDLE_TIMEOUT", &c.IdleTimeout, time.Second, time.Hour)
 	p.listenAddr("METRICS_ADDR", &c.MetricsAddr)
+	p.boolean("SCAN_ALLOW_PRIVATE", &c.ScanAllowPrivate)
 	if p.err != nil {
 		return Config{}, p.err
 	}

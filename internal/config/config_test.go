@@ -80,6 +80,7 @@ func TestLoadValues(t *testing.T) {
 		"MAX_CONNECTIONS":            "300",
 		"IDLE_TIMEOUT":               "45s",
 		"METRICS_ADDR":               "127.0.0.1:9100",
+		"SCAN_ALLOW_PRIVATE":         "true",
 	}))
 	if err != nil {
 		t.Fatalf("Load error: %v", err)
@@ -121,6 +122,7 @@ func TestLoadValues(t *testing.T) {
 		{"IdleTimeout", got.IdleTimeout, 45 * time.Second},
 		{"MetricsAddr", got.MetricsAddr, "127.0.0.1:9100"},
 		{"MetricsOnMain", got.MetricsOnMain(), false},
+		{"ScanAllowPrivate", got.ScanAllowPrivate, true},
 	}
 	for _, c := range checks {
 		if c.got != c.want {
@@ -179,6 +181,7 @@ func TestLoadRejects(t *testing.T) {
 		{"METRICS_ADDR", "9091"},
 		{"METRICS_ADDR", ":http"},
 		{"METRICS_ADDR", ":70000"},
+		{"SCAN_ALLOW_PRIVATE", "sometimes"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name+"="+tt.value, func(t *testing.T) {

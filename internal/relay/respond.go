@@ -110,6 +110,9 @@ func (s *Service) scanRequest(t Trigger) (urlscan.ScanRequest, error) {
 	if dom, denied := s.deny.match(observableHost("url", target)); denied {
 		return urlscan.ScanRequest{}, deniedError(typ, t.ObservableValue, dom)
 	}
+	if err := scanTargetError(typ, target, s.allowPrivate); err != nil {
+		return urlscan.ScanRequest{}, err
+	}
 	return urlscan.ScanRequest{URL: target, Visibility: visibility, Tags: s.scanTags, Country: s.scanCountry}, nil
 }
 

@@ -47,6 +47,9 @@ type Config struct {
 	// at once, across requests (default AdmissionPerCPU × GOMAXPROCS;
 	// negative: no bound).
 	Admission int
+	// AllowPrivate (SCAN_ALLOW_PRIVATE) lets /respond/trigger submit
+	// loopback, link-local and private targets.
+	AllowPrivate bool
 	// ResultsPerObservable is how many of each observable's newest hits get
 	// their result document fetched (RESULTS_PER_OBSERVABLE); 0 fetches
 	// every hit's, with no bound per request either: the original's way.
@@ -69,6 +72,7 @@ type Service struct {
 	scanTags     []string
 	scanCountry  string
 	deny         denyList
+	allowPrivate bool
 	concurrency  int
 	perObs       int                 // 0: no result budget
 	perReq       int                 // 0: no bound per request
@@ -95,6 +99,7 @@ func New(up Upstream, c Config) *Service {
 		scanTags:     append([]string(nil), c.ScanTags...),
 		scanCountry:  c.ScanCountry,
 		deny:         denyList(append([]string(nil), c.ScanDeny...)),
+		allowPrivate: c.AllowPrivate,
 		concurrency:  c.Concurrency,
 		perObs:       max(0, c.ResultsPerObservable),
 		perReq:       max(0, c.ResultsPerRequest),
