@@ -64,6 +64,9 @@ func demo(ctx context.Context, getenv func(string) string, stdout, stderr io.Wri
 			c.URLScanAPIURL = upstream.URL
 			c.JWKSHosts = []string{issuer.Host()}
 			c.ShutdownDelay = 0 // no load balancer to wait for: Ctrl-C stops at once
+			// One loopback listener serves everything, /metrics included,
+			// as the instructions show.
+			c.MetricsAddr = net.JoinHostPort("127.0.0.1", strconv.Itoa(c.Port))
 		},
 		listening: func(addr net.Addr) {
 			port := addr.(*net.TCPAddr).Port
