@@ -14,6 +14,7 @@
 //	go run ./cmd/urlscan-relay-bench -smoke     # a short check for CI
 //	go run ./cmd/urlscan-relay-bench -soak      # the 60 s fault soak
 //	go run ./cmd/urlscan-relay-bench -abuse     # the resource review's requests
+//	go run ./cmd/urlscan-relay-bench -idle-conns 20000   # idle connections, then a valid request
 package main
 
 import (
@@ -23,10 +24,22 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"strconv"
 	"syscall"
 )
 
 func main() {
+	if len(os.Args) == 4 && os.Args[1] == idleClientCommand {
+		n, err := strconv.Atoi(os.Args[3])
+		if err == nil {
+			err = idleClient(os.Args[2], n, os.Stdin, os.Stdout)
+		}
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "urlscan-relay-bench idle-client:", err)
+			os.Exit(1)
+		}
+		return
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	err := run(ctx, os.Args, os.Getenv, os.Stdout, os.Stderr)
 	stop()
@@ -59,6 +72,20 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if opts.abuse {
 		return runAbuse(ctx, r, stdout)
 	}
+	if opts.idleConns > 0 {
+		rep, err := runIdleConns(ctx, r, opts.idleConns)
+		if err != nil {
+			return err
+		}
+		if err := printIdle(stdout, r, rep, opts.jsonOut); err != nil {
+			return err
+		}
+		if len(rep.ProbeErrors) > 0 {
+			return fmt.Errorf("the relay did not serve a valid request with %d idle connections open", opts.idleConns)
+		}
+		return nil
+	}
+
 	if opts.soak {
 		rep, err := runSoak(ctx, r)
 		if err != nil {

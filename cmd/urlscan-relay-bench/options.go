@@ -34,6 +34,7 @@ type options struct {
 	abuse          bool
 	failEvery      int           // soak: one upstream call in failEvery fails
 	urlscanTimeout time.Duration // soak: the relay's URLSCAN_TIMEOUT
+	idleConns      int           // >0: the idle-connection scenario with this many connections
 }
 
 // Defaults of the standard scenario, of the CI smoke and of the soak.
@@ -80,6 +81,7 @@ func parseFlags(args []string, stdout, stderr io.Writer) (options, error) {
 	fs.BoolVar(&o.soak, "soak", false, "run the fault soak instead of the standard benchmark")
 	fs.IntVar(&o.failEvery, "fail-every", 5, "soak: one upstream call in this many fails")
 	fs.DurationVar(&o.urlscanTimeout, "urlscan-timeout", time.Second, "soak: the relay's URLSCAN_TIMEOUT (timeout faults wait longer)")
+	fs.IntVar(&o.idleConns, "idle-conns", 0, "run the idle-connection scenario instead: this many idle keep-alive connections (say 20000), then a valid POST /health")
 	if err := fs.Parse(args[1:]); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			_, werr := io.Copy(stdout, &msgs)
