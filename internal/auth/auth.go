@@ -235,15 +235,21 @@ func (v *Verifier) verify(ctx context.Context, authorization string, audiences [
 	if alg, _ := stringField(tok.header, "alg"); alg != string(jose.RS256) || pub == nil {
 		return nil, authFailure(reasonSignature, msgWrongKey)
 	}
-	jws, err := jose.ParseSignedCompact(token, []jose.SignatureAlgorithm{jose.RS256})
+	return v.acceptSigned(token, jose.RS256, pub, audiences)
+}
+
+// acceptSigned verifies token as alg with key, the one pair its caller
+// chose before looking at the signature, remembers the verified claims and
+// grants them; from the signature on only the verified payload is read.
+func (v *Verifier) acceptSigned(token string, alg jose.SignatureAlgorithm, key any, audiences []string) (*Claims, *failure) {
+	jws, err := jose.ParseSignedCompact(token, []jose.SignatureAlgorithm{alg})
 	if err != nil {
 		return nil, authFailure(reasonSignature, msgWrongKey)
 	}
-	payload, err := jws.Verify(pub)
+	payload, err := jws.Verify(key)
 	if err != nil {
 		return nil, authFailure(reasonSignature, msgWrongKey)
 	}
-	// From here on only the verified payload is read.
 	claims, ok := jsonObject(payload)
 	if !ok {
 		return nil, authFailure(reasonPayload, msgWrongPayload)
