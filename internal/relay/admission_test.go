@@ -79,9 +79,6 @@ func TestAdmissionWaitsWithinTheDeadline(t *testing.T) {
 	for f.inFlight.Load() == 0 {
 		runtime.Gosched()
 	}
-	f.mu.Lock()
-	searched := len(f.searches)
-	f.mu.Unlock()
 
 	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
 	defer cancel()
@@ -89,9 +86,12 @@ func TestAdmissionWaitsWithinTheDeadline(t *testing.T) {
 	if len(errs) == 0 || !errors.Is(errs[0], context.DeadlineExceeded) {
 		t.Errorf("a request waiting past its deadline answered %v, want the deadline", errs)
 	}
+	// A's own searches may still be going out; only B's query counts.
 	f.mu.Lock()
-	if len(f.searches) != searched {
-		t.Errorf("a request never admitted made %d searches", len(f.searches)-searched)
+	for _, sr := range f.searches {
+		if sr.query == `page.domain:"d5.example"` {
+			t.Errorf("a request never admitted searched %s", sr.query)
+		}
 	}
 	f.mu.Unlock()
 
