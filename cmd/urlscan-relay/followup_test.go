@@ -94,7 +94,7 @@ func TestFollowUpSharedThroughRedis(t *testing.T) {
 	f.upstream = urlscantest.NewServer(urlscantest.Options{APIKey: f.apiKey, Hits: 2, ScanDuration: time.Second, MaliciousScans: "phish"})
 	t.Cleanup(f.upstream.Close)
 	rs := redistest.Start(t)
-	env := f.env(map[string]string{"REDIS_URL": rs.URL()})
+	env := f.env(map[string]string{"REDIS_URL": rs.URL(), "REDIS_TIMEOUT": "1s"}) // room for a loaded machine
 	baseA, _, stopA := startRelay(t, env)
 	baseB, _, stopB := startRelay(t, env)
 	defer func() {

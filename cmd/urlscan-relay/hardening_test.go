@@ -183,8 +183,10 @@ func TestHostileClients(t *testing.T) {
 					best = a.took
 				}
 			}
-			if best > 100*time.Millisecond {
-				t.Errorf("%s: answered in %v, want under 100ms", tt.name, best)
+			// A few milliseconds when quiet; a decoder that is quadratic in
+			// depth or length takes seconds on these bodies.
+			if best > 500*time.Millisecond {
+				t.Errorf("%s: answered in %v, want under 500ms", tt.name, best)
 			}
 		}
 	})

@@ -18,7 +18,7 @@ import (
 func TestRedisSharesCacheAcrossInstances(t *testing.T) {
 	f := newFixture(t, "redis-key-Lw2v9Xc1")
 	rs := redistest.Start(t)
-	env := f.env(map[string]string{"REDIS_URL": rs.URL()})
+	env := f.env(map[string]string{"REDIS_URL": rs.URL(), "REDIS_TIMEOUT": "1s"}) // room for a loaded machine
 	base1, logs1, stop1 := startRelay(t, env)
 	base2, logs2, stop2 := startRelay(t, env)
 
@@ -63,7 +63,7 @@ func TestRedisSharesCacheAcrossInstances(t *testing.T) {
 		if codes := a.errorCodes(t); a.status != http.StatusOK || len(codes) > 0 {
 			t.Errorf("lookup %d with Redis down = %d %v, want a clean answer", i, a.status, codes)
 		}
-		// Redis is asked with a 100 ms budget and then skipped for a
+		// Redis is asked with a REDIS_TIMEOUT budget and then skipped for a
 		// second; a lookup must never wait on it for long.
 		if a.took > 2*time.Second {
 			t.Errorf("lookup %d with Redis down took %s", i, a.took)
@@ -93,7 +93,7 @@ func TestRedisSharesCacheAcrossInstances(t *testing.T) {
 func TestRedisSharesRateLimitMark(t *testing.T) {
 	f := newFixture(t, "ratelimit-key-Tq6n3Hs0")
 	rs := redistest.Start(t)
-	env := f.env(map[string]string{"REDIS_URL": rs.URL()})
+	env := f.env(map[string]string{"REDIS_URL": rs.URL(), "REDIS_TIMEOUT": "1s"}) // room for a loaded machine
 	base1, _, stop1 := startRelay(t, env)
 	defer stop1()
 	base2, _, stop2 := startRelay(t, env)
@@ -119,5 +119,30 @@ func TestRedisSharesRateLimitMark(t *testing.T) {
 	}
 	if n := scrapeMetrics(t, f, base2).value("urlscan_requests_total", "endpoint", "search", "status", "blocked"); n != 1 {
 		t.Errorf(`urlscan_requests_total{endpoint="search",status="blocked"} = %v, want 1`, n)
+	}
+}
+
+// TestRedisTimeoutBoundsEachCommand checks that REDIS_TIMEOUT is the bound
+// a hung Redis costs a lookup: the first lookup after Redis freezes waits
+// about that long, once for every part that uses Redis (caches, scan book,
+// rate-limit marks share one health gate), then answers without it.
+func TestRedisTimeoutBoundsEachCommand(t *testing.T) {
+	f := newFixture(t, "redis-timeout-key-Hb4")
+	rs := redistest.Start(t)
+	const redisTimeout = 2 * time.Second
+	base, _, stop := startRelay(t, f.env(map[string]string{"REDIS_URL": rs.URL(), "REDIS_TIMEOUT": redisTimeout.String()}))
+	defer stop()
+	if err := rs.Freeze(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = rs.Thaw() }()
+	a := f.send(t, http.MethodPost, base+"/observe/observables", f.token, observables("198.51.100.77"), nil)
+	if codes := a.errorCodes(t); a.status != http.StatusOK || len(codes) > 0 {
+		t.Fatalf("observe with Redis frozen = %d %v, want a clean answer", a.status, codes)
+	}
+	// The default 100 ms would answer well under a second; a part that
+	// kept its own gate would pay the timeout again.
+	if a.took < redisTimeout-100*time.Millisecond || a.took > redisTimeout+1500*time.Millisecond {
+		t.Errorf("observe with Redis frozen took %s, want about REDIS_TIMEOUT (%s)", a.took, redisTimeout)
 	}
 }

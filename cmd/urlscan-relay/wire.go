@@ -124,7 +124,7 @@ func newRelay(ctx context.Context, cfg config.Config, roots *x509.CertPool, reg 
 		gate  *cooloff.Gate // Redis's health, shared by the caches and the rate-limit marks
 	)
 	if cfg.RedisURL != "" {
-		s, err := rediscache.Open(ctx, cfg.RedisURL, rediscache.Options{Logger: logger})
+		s, err := rediscache.Open(ctx, cfg.RedisURL, rediscache.Options{Timeout: cfg.RedisTimeout, Logger: logger})
 		if err != nil {
 			return nil, fmt.Errorf("REDIS_URL: %w", err)
 		}
@@ -161,7 +161,7 @@ func newRelay(ctx context.Context, cfg config.Config, roots *x509.CertPool, reg 
 	searchBytes := cfg.CacheBytes() / 4
 	searches, err := cache.New(cache.Options[[]urlscan.Hit]{
 		Name: "search", MaxBytes: searchBytes, TTL: searchTTL, Weigh: relay.WeighHits,
-		Remote: remote(store, "search"), RemoteGate: gate, Codec: relay.HitsCodec{},
+		Remote: remote(store, "search"), RemoteGate: gate, RemoteTimeout: cfg.RedisTimeout, Codec: relay.HitsCodec{},
 		LoadTimeout: cfg.RequestTimeout, Registerer: reg, Logger: logger,
 	})
 	if err != nil {
@@ -171,7 +171,7 @@ func newRelay(ctx context.Context, cfg config.Config, roots *x509.CertPool, reg 
 	closers = append(closers, searches.Close)
 	results, err := cache.New(cache.Options[*urlscan.Result]{
 		Name: "result", MaxBytes: cfg.CacheBytes() - searchBytes, TTL: resultTTL, Weigh: relay.WeighResult,
-		Remote: remote(store, "result"), RemoteGate: gate, Codec: relay.ResultCodec{},
+		Remote: remote(store, "result"), RemoteGate: gate, RemoteTimeout: cfg.RedisTimeout, Codec: relay.ResultCodec{},
 		LoadTimeout: cfg.RequestTimeout, Registerer: reg, Logger: logger,
 	})
 	if err != nil {
@@ -181,7 +181,7 @@ func newRelay(ctx context.Context, cfg config.Config, roots *x509.CertPool, reg 
 	closers = append(closers, results.Close)
 	bookOpts := scans.Options{Logger: logger}
 	if store != nil {
-		bookOpts.Remote = store.Scans()
+		bookOpts.Remote, bookOpts.Timeout, bookOpts.Gate = store.Scans(), cfg.RedisTimeout, gate
 	}
 	bookOpts.Keep = tiles.LongestPeriod
 	book := scans.New(bookOpts)

@@ -45,6 +45,7 @@ type Config struct {
 	ResultCacheTTL    time.Duration // RESULT_CACHE_TTL; 0 disables
 	ShareResults      bool          // SHARE_RESULTS_BETWEEN_KEYS: one result cache entry per scan for every key
 	RedisURL          string        // REDIS_URL; empty: caches stay in memory
+	RedisTimeout      time.Duration // REDIS_TIMEOUT: one Redis command; past it the lookup goes on without Redis
 	ShutdownDelay     time.Duration // SHUTDOWN_DELAY: serve on, /readyz failing, before draining
 	ShutdownTimeout   time.Duration // SHUTDOWN_TIMEOUT: the most in-flight requests get to finish
 	// GoMemLimitSet says GOMEMLIMIT is set: the Go runtime applies it, and
@@ -96,6 +97,9 @@ func Default() Config {
 		CacheMaxMB:       16,
 		SearchCacheTTL:   5 * time.Minute,
 		ResultCacheTTL:   24 * time.Hour,
+		// A Redis on the same network answers in about a millisecond; past
+		// this a lookup is cheaper to miss than to wait for.
+		RedisTimeout: 100 * time.Millisecond,
 		// Kubernetes signals a pod while load balancers still route new
 		// connections to it; a few seconds of serving on lets them catch up,
 		// and 5 s + 15 s still fits the default 30 s grace period.
@@ -147,6 +151,7 @@ func Load(getenv func(string) string) (Config, error) {
 	p.duration("RESULT_CACHE_TTL", &c.ResultCacheTTL, 0, 30*24*time.Hour)
 	p.boolean("SHARE_RESULTS_BETWEEN_KEYS", &c.ShareResults)
 	p.redisURL("REDIS_URL", &c.RedisURL)
+	p.duration("REDIS_TIMEOUT", &c.RedisTimeout, time.Millisecond, time.Minute)
 	p.duration("SHUTDOWN_DELAY", &c.ShutdownDelay, 0, time.Hour)
 	p.duration("SHUTDOWN_TIMEOUT", &c.ShutdownTimeout, 0, time.Hour)
 	p.present("GOMEMLIMIT", &c.GoMemLimitSet)

@@ -6,8 +6,9 @@ import (
 	"log/slog"
 	"slices"
 	"sync"
-	"sync/atomic"
 	"time"
+
+	"urlscan-relay/internal/cooloff"
 )
 
 // Defaults for the zero values of Options.
@@ -17,7 +18,6 @@ const (
 	DefaultKeep      = 30 * 24 * time.Hour
 	DefaultRefresh   = time.Second
 	DefaultTimeout   = 200 * time.Millisecond
-	DefaultCooloff   = time.Second
 )
 
 // Remote is a log of records per key shared by replicas (Redis). Append
@@ -37,13 +37,17 @@ type Options struct {
 	Keep      time.Duration // how long a scan is kept (default 30 days, the longest tile period)
 	Refresh   time.Duration // how often a key's scans are re-read from Remote (default 1 s)
 	Timeout   time.Duration // bound of one Remote call (default 200 ms)
-	Now       func() time.Time
-	Logger    *slog.Logger
+	// Gate is the Remote's health, shared with everything else that calls
+	// the same store; nil: a gate of the Book's own.
+	Gate   *cooloff.Gate
+	Now    func() time.Time
+	Logger *slog.Logger
 }
 
 // Book is the record of scans submitted through the relay. It is safe for
 // concurrent use. A failing Remote never fails a caller: the Book then
-// works from memory, skips the Remote for a second, and says so in the log.
+// works from memory, skips the Remote while its Gate is closed, and says so
+// in the log as often as the Gate allows.
 type Book struct {
 	o   Options
 	log *slog.Logger
@@ -51,8 +55,6 @@ type Book struct {
 	mu    sync.Mutex
 	keys  map[string]*keyBook
 	swept time.Time // when sweepLocked last ran
-
-	skipUntil atomic.Int64 // unix nanos; Remote is skipped before it
 }
 
 // keyBook is what memory holds for one API key.
@@ -82,6 +84,9 @@ func New(o Options) *Book {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
+	if o.Gate == nil {
+		o.Gate = cooloff.New(0, 0, o.Now)
+	}
 	log := o.Logger
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
@@ -99,7 +104,7 @@ func (b *Book) Record(ctx context.Context, keyID string, s Scan) {
 	b.mu.Lock()
 	b.putLocked(keyID, []Scan{s})
 	b.mu.Unlock()
-	if b.o.Remote == nil || !b.remoteUsable() {
+	if b.o.Remote == nil || !b.o.Gate.Open() {
 		return
 	}
 	rec, err := encodeRecord(s)
@@ -121,7 +126,7 @@ func (b *Book) Record(ctx context.Context, keyID string, s Scan) {
 // another replica submitted shows within about a second.
 func (b *Book) Scans(ctx context.Context, keyID string) []Scan {
 	now := b.o.Now()
-	if b.o.Remote != nil && b.stale(keyID, now) && b.remoteUsable() {
+	if b.o.Remote != nil && b.stale(keyID, now) && b.o.Gate.Open() {
 		b.refresh(ctx, keyID, now)
 	}
 	b.mu.Lock()
@@ -245,13 +250,8 @@ func (b *Book) evictLocked() {
 	delete(b.keys, oldest)
 }
 
-func (b *Book) remoteUsable() bool { return b.o.Now().UnixNano() >= b.skipUntil.Load() }
-
 func (b *Book) remoteFailed(op string, err error) {
-	now := b.o.Now().UnixNano()
-	// Only the failure that starts a cool-off is logged: at most one line a
-	// second while the Remote is down.
-	if prev := b.skipUntil.Load(); now >= prev && b.skipUntil.CompareAndSwap(prev, now+int64(DefaultCooloff)) {
-		b.log.Warn("shared scan book unavailable; using this replica's memory", "op", op, "error", err)
+	if report, suppressed := b.o.Gate.Failed(true); report {
+		b.log.Warn("shared scan book unavailable; using this replica's memory", "op", op, "error", err, "suppressed", suppressed)
 	}
 }

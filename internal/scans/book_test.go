@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"urlscan-relay/internal/clocktest"
+	"urlscan-relay/internal/cooloff"
 )
 
 // memRemote is a Remote in memory that can fail on demand and holds
@@ -143,7 +144,7 @@ func TestBookSurvivesRemoteOutageAndBadRecords(t *testing.T) {
 		[]byte(`not json`),
 		[]byte(`{"id":"id-4","at":"2026-03-01T12:00:00Z","vis":"public","state":"done","mal":true}`),
 	}}
-	c.Advance(2 * DefaultCooloff)
+	c.Advance(2 * cooloff.DefaultCooloff)
 	got := b.Scans(ctx, "k")
 	if len(got) != 2 || got[0].ID != "id-1" && got[0].ID != "id-4" {
 		t.Errorf("after outage = %v, want id-1 and id-4 only", ids(got))

@@ -116,7 +116,7 @@ func TestFaultMatrix(t *testing.T) {
 		// blockDelay holds a 429 back until the healthy observable's calls
 		// are done: urlscan.io limits a key per action, so a 429 that names
 		// a wait rightly holds back the key's later calls of that action.
-		blockDelay = 150 * time.Millisecond
+		blockDelay = 400 * time.Millisecond
 	)
 	faults := []struct {
 		name          string
@@ -142,11 +142,11 @@ func TestFaultMatrix(t *testing.T) {
 		{name: "504", fault: urlscantest.Fault{Status: 504}, code: "service unavailable", message: unavailable},
 		{name: "reset mid-body", fault: urlscantest.Fault{Reset: true}, code: "service unavailable", message: unavailable},
 		{name: "connection dropped", fault: urlscantest.Fault{Drop: true}, code: "service unavailable", message: unavailable},
-		// One call and its one retry, each cut at URLSCAN_TIMEOUT (300ms),
-		// well before REQUEST_TIMEOUT (2s).
-		{name: "slower than URLSCAN_TIMEOUT", fault: urlscantest.Fault{Delay: 5 * time.Second},
-			within: 1200 * time.Millisecond, code: "service unavailable", message: unavailable},
-		{name: "slower than REQUEST_TIMEOUT", fault: urlscantest.Fault{Delay: 5 * time.Second},
+		// One call and its one retry, each cut at URLSCAN_TIMEOUT (1s),
+		// well before REQUEST_TIMEOUT (5s).
+		{name: "slower than URLSCAN_TIMEOUT", fault: urlscantest.Fault{Delay: 10 * time.Second},
+			within: 3500 * time.Millisecond, code: "service unavailable", message: unavailable},
+		{name: "slower than REQUEST_TIMEOUT", fault: urlscantest.Fault{Delay: 10 * time.Second},
 			mutate: func(c *config.Config) { c.RequestTimeout, c.URLScanTimeout = time.Second, time.Second },
 			code:   "service unavailable", message: unavailable},
 		{name: "not JSON", fault: urlscantest.Fault{Body: "<html>oops</html>"}, code: "unknown", message: "urlscan answer is not valid JSON"},
@@ -166,7 +166,7 @@ func TestFaultMatrix(t *testing.T) {
 				tg.inject(s.upstream, f.fault)
 				tok := s.token(nil)
 				raw, took := s.post(t, tg.path, "Bearer "+tok, tg.body)
-				limit := s.cfg.RequestTimeout + 300*time.Millisecond
+				limit := s.cfg.RequestTimeout + time.Second
 				if f.within > 0 {
 					limit = f.within
 				}

@@ -46,8 +46,8 @@ type watchedStack struct {
 }
 
 // newWatchedStack builds a fresh relay on a fresh fake urlscan.io whose
-// searches have three hits. Timeouts are short: REQUEST_TIMEOUT 2s,
-// URLSCAN_TIMEOUT 300ms; mutate may change them.
+// searches have three hits. Timeouts are short: REQUEST_TIMEOUT 5s,
+// URLSCAN_TIMEOUT 1s (room for a loaded machine); mutate may change them.
 func newWatchedStack(t *testing.T, iss *authtest.Issuer, mutate func(*config.Config)) *watchedStack {
 	t.Helper()
 	up := urlscantest.NewServer(urlscantest.Options{APIKey: testKey, Hits: 3})
@@ -56,8 +56,8 @@ func newWatchedStack(t *testing.T, iss *authtest.Issuer, mutate func(*config.Con
 	cfg.URLScanAPIURL = up.URL
 	cfg.JWKSHosts = []string{iss.Host()}
 	cfg.RelayAudience = []string{testAudience}
-	cfg.RequestTimeout = 2 * time.Second
-	cfg.URLScanTimeout = 300 * time.Millisecond
+	cfg.RequestTimeout = 5 * time.Second
+	cfg.URLScanTimeout = time.Second
 	if mutate != nil {
 		mutate(&cfg)
 	}

@@ -80,9 +80,11 @@ func Open(ctx context.Context, rawURL string, o Options) (*Store, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
+	// go-redis cuts a command at the earlier of its context's deadline and
+	// the socket timeout, so the socket timeouts must not undercut Timeout.
 	for _, d := range []*time.Duration{&opts.DialTimeout, &opts.ReadTimeout, &opts.WriteTimeout, &opts.PoolTimeout} {
 		if *d == 0 {
-			*d = socketTimeout
+			*d = max(socketTimeout, s.timeout)
 		}
 	}
 	// Commands carry a deadline from s.timeout, so socket I/O follows it.
