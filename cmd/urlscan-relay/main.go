@@ -87,7 +87,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		if len(rest) != 2 {
 			return badUsage(stderr, "observe takes TYPE and VALUE")
 		}
-		return observe(ctx, getenv, rest[0], rest[1], stdout, stderr)
+		return observeCommand(ctx, getenv, rest[0], rest[1], stdout, stderr)
 	case "version", "-version", "--version":
 		_, err := fmt.Fprintln(stdout, version)
 		return err

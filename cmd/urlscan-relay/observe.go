@@ -13,11 +13,12 @@ import (
 	"urlscan-relay/internal/tr"
 )
 
-// observe looks one observable up, as POST /observe/observables would, and
-// prints the CTIM data as indented JSON. The first error an analyst would
-// see in SecureX fails the command with that message; why each call failed
-// (DNS, TLS, a refused connection, an HTTP status) goes to stderr first.
-func observe(ctx context.Context, getenv func(string) string, typ, value string, stdout, stderr io.Writer) error {
+// observeCommand runs `urlscan-relay observe TYPE VALUE`: it looks one
+// observable up, as POST /observe/observables would, and prints the CTIM
+// data as indented JSON. The first error an analyst would see in SecureX
+// fails the command with that message; why each call failed (DNS, TLS, a
+// refused connection, an HTTP status) goes to stderr first.
+func observeCommand(ctx context.Context, getenv func(string) string, typ, value string, stdout, stderr io.Writer) error {
 	cfg, err := config.Load(getenv)
 	if err != nil {
 		return err

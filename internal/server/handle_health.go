@@ -15,7 +15,7 @@ func (s *server) handleHealth() http.Handler {
 			writeTR(w, r, nil, []error{err})
 			return
 		}
-		ctx := r.Context() // bounded by REQUEST_TIMEOUT in observe
+		ctx := r.Context() // bounded by REQUEST_TIMEOUT in instrument
 		// The check is one urlscan.io call, answered or not; the request's
 		// log line counts it as it counts the relay's own.
 		relay.StatsFrom(ctx).AddCall()

@@ -14,7 +14,7 @@ func (s *server) handleObserve() http.Handler {
 		if !ok {
 			return
 		}
-		ctx := r.Context() // bounded by REQUEST_TIMEOUT in observe
+		ctx := r.Context() // bounded by REQUEST_TIMEOUT in instrument
 		data, errs := s.Relay.Observe(ctx, req.claims.Key, req.obs, req.limit)
 		writeTR(w, r, data, errs)
 	})
@@ -27,7 +27,7 @@ func (s *server) handleDeliberate() http.Handler {
 		if !ok {
 			return
 		}
-		ctx := r.Context() // bounded by REQUEST_TIMEOUT in observe
+		ctx := r.Context() // bounded by REQUEST_TIMEOUT in instrument
 		data, errs := s.Relay.Deliberate(ctx, req.claims.Key, req.obs, req.limit)
 		writeTR(w, r, data, errs)
 	})
@@ -41,7 +41,7 @@ func (s *server) handleRefer() http.Handler {
 		if !ok {
 			return
 		}
-		ctx := r.Context() // bounded by REQUEST_TIMEOUT in observe
+		ctx := r.Context() // bounded by REQUEST_TIMEOUT in instrument
 		refs, errs := s.Relay.Refer(ctx, req.claims.Key, req.obs, req.limit)
 		if refs == nil {
 			refs = []ctim.Reference{}

@@ -67,7 +67,7 @@ func (s *server) handleTrigger() http.Handler {
 			writeTR(w, r, failure, []error{tr.New(tr.PermissionDenied, tr.MsgMissingKey)})
 			return
 		}
-		ctx := r.Context() // bounded by REQUEST_TIMEOUT in observe
+		ctx := r.Context() // bounded by REQUEST_TIMEOUT in instrument
 		if err := s.Relay.Trigger(ctx, claims.Key, t); err != nil {
 			writeTR(w, r, failure, []error{err})
 			return

@@ -34,7 +34,8 @@ func newHTTPMetrics(reg prometheus.Registerer) (*httpMetrics, error) {
 	return m, nil
 }
 
-func (m *httpMetrics) observe(method, route, outcome string, d time.Duration) {
+// recordRequest counts one answered request and records how long it took.
+func (m *httpMetrics) recordRequest(method, route, outcome string, d time.Duration) {
 	m.requests.WithLabelValues(route, knownMethod(method), outcome).Inc()
 	m.duration.WithLabelValues(route, outcome).Observe(d.Seconds())
 }

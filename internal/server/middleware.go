@@ -76,9 +76,10 @@ func printableASCII(s string) bool {
 	return true
 }
 
-// observe wraps every request: request id, panic recovery, one log line,
-// and the request metrics. Panics become a TR error, never a traceback.
-func (s *server) observe(next http.Handler) http.Handler {
+// instrument wraps every request: request id, REQUEST_TIMEOUT, panic
+// recovery, one log line, and the request metrics. Panics become a TR
+// error, never a traceback.
+func (s *server) instrument(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		id := requestID(r)
@@ -118,7 +119,7 @@ func (s *server) finish(r *http.Request, status int, d time.Duration, id string,
 		status = http.StatusOK
 	}
 	outcome := outcomeOf(status, ri.errors)
-	s.metrics.observe(r.Method, ri.route, outcome, d)
+	s.metrics.recordRequest(r.Method, ri.route, outcome, d)
 	level := slog.LevelInfo
 	switch {
 	case ri.route == "/healthz" || ri.route == "/readyz" || ri.route == "/metrics":

@@ -69,5 +69,5 @@ func New(d Deps) (http.Handler, error) {
 	s := &server{Deps: d, metrics: m}
 	rt := newRouter(d.Config.BasePath)
 	s.routes(rt)
-	return s.observe(refuseAmbiguousFraming(rt)), nil
+	return s.instrument(refuseAmbiguousFraming(rt)), nil
 }

@@ -366,7 +366,7 @@ func (c *Client) attempt(ctx context.Context, apiKey, keyID string, r request, d
 	start := time.Now()
 	resp, err := c.http.Do(req)
 	if err != nil {
-		c.observe(r.endpoint, "error", start)
+		c.recordCall(r.endpoint, "error", start)
 		return outcome{err: transportError(r.endpoint, err), cause: err}
 	}
 	defer resp.Body.Close()
@@ -377,7 +377,7 @@ func (c *Client) attempt(ctx context.Context, apiKey, keyID string, r request, d
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
 		head, _ := io.ReadAll(io.LimitReader(resp.Body, maxErrorBody))
 		_, _ = io.CopyN(io.Discard, resp.Body, maxDrain)
-		c.observe(r.endpoint, status, start)
+		c.recordCall(r.endpoint, status, start)
 		var wait time.Duration
 		if resp.StatusCode == http.StatusTooManyRequests {
 			wait = retryAfter(resp.Header, c.now())
@@ -390,7 +390,7 @@ func (c *Client) attempt(ctx context.Context, apiKey, keyID string, r request, d
 		limit = min(r.maxBytes, c.maxDoc)
 	}
 	if resp.ContentLength > limit {
-		c.observe(r.endpoint, "error", start)
+		c.recordCall(r.endpoint, "error", start)
 		return outcome{err: transportError(r.endpoint, errTooLarge), cause: errTooLarge}
 	}
 	answer := &limitedBody{r: resp.Body, left: limit}
@@ -398,10 +398,10 @@ func (c *Client) attempt(ctx context.Context, apiKey, keyID string, r request, d
 	if answer.err != nil {
 		// The answer did not come whole: a broken connection, a timeout or
 		// an oversized body, whatever decode made of the part it saw.
-		c.observe(r.endpoint, "error", start)
+		c.recordCall(r.endpoint, "error", start)
 		return outcome{err: transportError(r.endpoint, answer.err), cause: answer.err}
 	}
-	c.observe(r.endpoint, status, start)
+	c.recordCall(r.endpoint, status, start)
 	if err != nil {
 		// The connection can still be reused if little is left unread.
 		_, _ = io.CopyN(io.Discard, resp.Body, maxDrain)
@@ -438,7 +438,9 @@ func (b *limitedBody) Read(p []byte) (int, error) {
 	return n, err
 }
 
-func (c *Client) observe(endpoint, status string, start time.Time) {
+// recordCall counts one urlscan.io call by its outcome and records how long
+// it took.
+func (c *Client) recordCall(endpoint, status string, start time.Time) {
 	c.metrics.requests.WithLabelValues(endpoint, status).Inc()
 	c.metrics.duration.WithLabelValues(endpoint).Observe(time.Since(start).Seconds())
 }
