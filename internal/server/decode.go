@@ -45,16 +45,16 @@ const (
 )
 
 // readBody reads the whole request body within the MAX_BODY_BYTES limit.
-// An oversized body is refused; the connection closes after the answer,
-// and up to maxDrainBytes of the rest is read first (within the server's
-// ReadTimeout), so that the client is not reset before it reads.
-func readBody(w http.ResponseWriter, r *http.Request, limit int64) ([]byte, error) {
-	tooBig := tr.New(tr.InvalidArgument, fmt.Sprintf(
-		"Request body is larger than the limit of MAX_BODY_BYTES=%d bytes.", limit))
+// An oversized body is refused, with an error that closes the connection
+// after the answer; up to maxDrainBytes of the rest is read first (within
+// the server's ReadTimeout), so that the client is not reset before it
+// reads.
+func readBody(r *http.Request, limit int64) ([]byte, error) {
+	tooBig := closeAfter{tr.New(tr.InvalidArgument, fmt.Sprintf(
+		"Request body is larger than the limit of MAX_BODY_BYTES=%d bytes.", limit))}
 	if r.ContentLength > limit && strings.EqualFold(r.Header.Get("Expect"), "100-continue") {
 		// The client waits for a go-ahead it will not get: nothing to
 		// drain.
-		w.Header().Set("Connection", "close")
 		return nil, tooBig
 	}
 	body, err := io.ReadAll(io.LimitReader(r.Body, limit+1))
@@ -62,7 +62,6 @@ func readBody(w http.ResponseWriter, r *http.Request, limit int64) ([]byte, erro
 		return nil, tr.Invalid("Unable to read the request body")
 	}
 	if int64(len(body)) > limit {
-		w.Header().Set("Connection", "close")
 		if r.ContentLength <= limit+maxDrainBytes {
 			_, _ = io.CopyN(io.Discard, r.Body, maxDrainBytes)
 		}

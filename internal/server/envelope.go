@@ -1,6 +1,7 @@
 package server
 
 import (
+	"errors"
 	"net/http"
 
 	"urlscan-relay/internal/ctim"
@@ -20,14 +21,44 @@ type envelope struct {
 	Errors []trError `json:"errors,omitempty"`
 }
 
+// trHandler works out the answer to one request of a TR route: the data
+// gathered and the errors met. It writes nothing; answerTR writes what it
+// returns, so a handler cannot answer twice, or not at all.
+type trHandler func(r *http.Request) (data any, errs []error)
+
+// answerTR is the one adapter between the TR routes and the wire: it runs
+// compute and writes its answer in the envelope.
+func answerTR(compute trHandler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		data, errs := compute(r)
+		writeTR(w, r, data, errs)
+	})
+}
+
+// failed is the answer of a handler that met err and has no data.
+func failed(err error) (any, []error) { return nil, []error{err} }
+
+// result is the answer of a handler whose last step gave data or err.
+func result(data any, err error) (any, []error) {
+	if err != nil {
+		return failed(err)
+	}
+	return data, nil
+}
+
 // writeTR writes the Threat Response envelope: the data gathered and the
 // errors met, each identical error once. It is the one place where errors
 // become wire text. With errors, empty data is left out; without errors,
-// data is always present. Every TR answer is HTTP 200 (PROTOCOL.md §1).
+// data is always present, and an empty list is a list. Every TR answer is
+// HTTP 200 (PROTOCOL.md §1). An observe answer of more than streamAbove
+// entities is streamed instead of built whole.
 func writeTR(w http.ResponseWriter, r *http.Request, data any, errs []error) {
 	env := envelope{Data: data}
 	seen := make(map[tr.Error]bool, len(errs))
 	for _, err := range errs {
+		if errors.As(err, new(closeAfter)) {
+			w.Header().Set("Connection", "close")
+		}
 		te := tr.From(err)
 		if te == nil || seen[*te] {
 			continue
@@ -44,6 +75,8 @@ func writeTR(w http.ResponseWriter, r *http.Request, data any, errs []error) {
 		if isEmpty(data) {
 			env.Data = nil
 		}
+	} else {
+		env.Data = present(data)
 	}
 	if d, ok := env.Data.(ctim.ObserveData); ok && entities(d) > streamAbove {
 		streamObserve(w, env, d)
@@ -51,6 +84,13 @@ func writeTR(w http.ResponseWriter, r *http.Request, data any, errs []error) {
 	}
 	encode(w, http.StatusOK, env)
 }
+
+// closeAfter marks an error after which the connection cannot carry
+// another request (its body was not read in full): the answer closes it.
+type closeAfter struct{ err error }
+
+func (e closeAfter) Error() string { return e.err.Error() }
+func (e closeAfter) Unwrap() error { return e.err }
 
 // isEmpty reports whether an answer's data holds nothing worth sending.
 func isEmpty(data any) bool {
@@ -69,4 +109,20 @@ func isEmpty(data any) bool {
 		return len(d) == 0
 	}
 	return false
+}
+
+// present returns the data of an answer without errors as it goes out: a
+// list answer with nothing in it is an empty list, never null.
+func present(data any) any {
+	switch d := data.(type) {
+	case []ctim.Reference:
+		if d == nil {
+			return []ctim.Reference{}
+		}
+	case []ctim.Action:
+		if d == nil {
+			return []ctim.Action{}
+		}
+	}
+	return data
 }

@@ -9,20 +9,16 @@ import (
 // handleHealth answers POST /health after one cheap authenticated
 // urlscan.io call, so SecureX learns whether the module's key works.
 func (s *server) handleHealth() http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	ok := map[string]any{"status": "ok"}
+	return answerTR(func(r *http.Request) (any, []error) {
 		claims, err := s.authorize(r)
 		if err != nil {
-			writeTR(w, r, nil, []error{err})
-			return
+			return failed(err)
 		}
 		ctx := r.Context() // bounded by REQUEST_TIMEOUT in instrument
 		// The check is one urlscan.io call, answered or not; the request's
 		// log line counts it as it counts the relay's own.
 		relay.StatsFrom(ctx).AddCall()
-		if err := s.Check(ctx, claims.Key); err != nil {
-			writeTR(w, r, nil, []error{err})
-			return
-		}
-		writeTR(w, r, map[string]any{"status": "ok"}, nil)
+		return result(ok, s.Check(ctx, claims.Key))
 	})
 }

@@ -8,13 +8,12 @@ import (
 
 // handleWatchdog answers GET /watchdog by echoing the Health-Check header.
 func (s *server) handleWatchdog() http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	return answerTR(func(r *http.Request) (any, []error) {
 		v := r.Header.Get("Health-Check")
 		if v == "" {
-			writeTR(w, r, nil, []error{tr.New(tr.HealthCheckFailed, "Invalid Health Check")})
-			return
+			return failed(tr.New(tr.HealthCheckFailed, "Invalid Health Check"))
 		}
-		writeTR(w, r, v, nil)
+		return v, nil
 	})
 }
 

@@ -5,23 +5,21 @@ import (
 
 	"urlscan-relay/internal/ctim"
 	"urlscan-relay/internal/relay"
-	"urlscan-relay/internal/tr"
 )
 
 // handleRespond answers POST /respond/observables with the scan actions
 // offered for each observable. It needs no token (the original asked for
 // none) but accepts one.
 func (s *server) handleRespond() http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		req, ok := s.lookup(w, r, []ctim.Action{}, false)
-		if !ok {
-			return
+	return answerTR(func(r *http.Request) (any, []error) {
+		req, err := s.readObservables(r, false)
+		if err != nil {
+			return failed(err)
 		}
-		actions := s.Relay.Respond(req.obs)
-		if actions == nil {
-			actions = []ctim.Action{}
+		if len(req.obs) == 0 {
+			return []ctim.Action(nil), nil
 		}
-		writeTR(w, r, actions, nil)
+		return s.Relay.Respond(req.obs), nil
 	})
 }
 
@@ -29,49 +27,52 @@ func (s *server) handleRespond() http.Handler {
 // urlscan.io for a scan with the visibility the analyst picked.
 func (s *server) handleTrigger() http.Handler {
 	failure := map[string]any{"status": "failure"}
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		body, err := readBody(w, r, s.Config.MaxBodyBytes)
+	success := map[string]any{"status": "success"}
+	return answerTR(func(r *http.Request) (any, []error) {
+		t, err := s.readTrigger(r)
 		if err != nil {
-			writeTR(w, r, nil, []error{err})
-			return
-		}
-		fields, err := decodeObject(body)
-		if err != nil {
-			writeTR(w, r, nil, []error{err})
-			return
-		}
-		fe := fieldErrors{}
-		t := relay.Trigger{
-			ActionID:        requireString(fe, "_schema", "action-id", fields),
-			ObservableType:  requireString(fe, "_schema", "observable_type", fields),
-			ObservableValue: requireString(fe, "_schema", "observable_value", fields),
-		}
-		if v, present := fields["visibility"]; present {
-			vis, isStr := v.(string)
-			if !isStr {
-				fe.add("_schema", "visibility", msgNotStr)
-			}
-			t.Visibility = vis
-		}
-		if err := fe.err(); err != nil {
-			writeTR(w, r, nil, []error{err})
-			return
+			return failed(err)
 		}
 		noteObservables(r, 1)
 		claims, err := s.authorize(r)
 		if err != nil {
-			writeTR(w, r, failure, []error{err})
-			return
+			return failure, []error{err}
 		}
-		if claims.Key == "" {
-			writeTR(w, r, failure, []error{tr.New(tr.PermissionDenied, tr.MsgMissingKey)})
-			return
+		key, err := apiKey(claims)
+		if err != nil {
+			return failure, []error{err}
 		}
 		ctx := r.Context() // bounded by REQUEST_TIMEOUT in instrument
-		if err := s.Relay.Trigger(ctx, claims.Key, t); err != nil {
-			writeTR(w, r, failure, []error{err})
-			return
+		if err := s.Relay.Trigger(ctx, key, t); err != nil {
+			return failure, []error{err}
 		}
-		writeTR(w, r, map[string]any{"status": "success"}, nil)
+		return success, nil
 	})
+}
+
+// readTrigger reads a trigger body: the action, the observable and
+// perhaps a visibility.
+func (s *server) readTrigger(r *http.Request) (relay.Trigger, error) {
+	body, err := readBody(r, s.Config.MaxBodyBytes)
+	if err != nil {
+		return relay.Trigger{}, err
+	}
+	fields, err := decodeObject(body)
+	if err != nil {
+		return relay.Trigger{}, err
+	}
+	fe := fieldErrors{}
+	t := relay.Trigger{
+		ActionID:        requireString(fe, "_schema", "action-id", fields),
+		ObservableType:  requireString(fe, "_schema", "observable_type", fields),
+		ObservableValue: requireString(fe, "_schema", "observable_value", fields),
+	}
+	if v, present := fields["visibility"]; present {
+		vis, isStr := v.(string)
+		if !isStr {
+			fe.add("_schema", "visibility", msgNotStr)
+		}
+		t.Visibility = vis
+	}
+	return t, fe.err()
 }

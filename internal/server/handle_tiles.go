@@ -6,7 +6,6 @@ import (
 
 	"urlscan-relay/internal/auth"
 	"urlscan-relay/internal/tiles"
-	"urlscan-relay/internal/tr"
 )
 
 // Tiles is what the server asks of the dashboard tiles.
@@ -18,65 +17,52 @@ type Tiles interface {
 
 // handleTiles answers POST /tiles with every tile's description.
 func (s *server) handleTiles() http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	return answerTR(func(r *http.Request) (any, []error) {
 		if _, err := s.authorize(r); err != nil {
-			writeTR(w, r, nil, []error{err})
-			return
+			return failed(err)
 		}
-		writeTR(w, r, s.Tiles.List(), nil)
+		return s.Tiles.List(), nil
 	})
 }
 
 // handleTile answers POST /tiles/tile {"tile_id"} with that tile's
 // description.
 func (s *server) handleTile() http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		fields, _, ok := s.tileRequest(w, r, "tile_id")
-		if !ok {
-			return
-		}
-		t, err := s.Tiles.Tile(fields[0])
+	return answerTR(func(r *http.Request) (any, []error) {
+		fields, _, err := s.readTileRequest(r, "tile_id")
 		if err != nil {
-			writeTR(w, r, nil, []error{err})
-			return
+			return failed(err)
 		}
-		writeTR(w, r, t, nil)
+		return result(s.Tiles.Tile(fields[0]))
 	})
 }
 
 // handleTileData answers POST /tiles/tile-data {"tile_id","period"} with
 // the tile's data for the period, for the token's urlscan.io key.
 func (s *server) handleTileData() http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		fields, claims, ok := s.tileRequest(w, r, "tile_id", "period")
-		if !ok {
-			return
-		}
-		if claims.Key == "" {
-			writeTR(w, r, nil, []error{tr.New(tr.PermissionDenied, tr.MsgMissingKey)})
-			return
-		}
-		d, err := s.Tiles.Data(r.Context(), claims.Key, fields[0], fields[1])
+	return answerTR(func(r *http.Request) (any, []error) {
+		fields, claims, err := s.readTileRequest(r, "tile_id", "period")
 		if err != nil {
-			writeTR(w, r, nil, []error{err})
-			return
+			return failed(err)
 		}
-		writeTR(w, r, d, nil)
+		key, err := apiKey(claims)
+		if err != nil {
+			return failed(err)
+		}
+		return result(s.Tiles.Data(r.Context(), key, fields[0], fields[1]))
 	})
 }
 
-// tileRequest reads a tile request body with the required string fields
-// names, and checks the token; when it returns false it has answered.
-func (s *server) tileRequest(w http.ResponseWriter, r *http.Request, names ...string) ([]string, *auth.Claims, bool) {
-	body, err := readBody(w, r, s.Config.MaxBodyBytes)
+// readTileRequest reads a tile request body with the required string
+// fields names, then checks the token.
+func (s *server) readTileRequest(r *http.Request, names ...string) ([]string, *auth.Claims, error) {
+	body, err := readBody(r, s.Config.MaxBodyBytes)
 	if err != nil {
-		writeTR(w, r, nil, []error{err})
-		return nil, nil, false
+		return nil, nil, err
 	}
 	obj, err := decodeObject(body)
 	if err != nil {
-		writeTR(w, r, nil, []error{err})
-		return nil, nil, false
+		return nil, nil, err
 	}
 	fe := fieldErrors{}
 	out := make([]string, len(names))
@@ -84,13 +70,11 @@ func (s *server) tileRequest(w http.ResponseWriter, r *http.Request, names ...st
 		out[i] = requireString(fe, "_schema", n, obj)
 	}
 	if err := fe.err(); err != nil {
-		writeTR(w, r, nil, []error{err})
-		return nil, nil, false
+		return nil, nil, err
 	}
 	claims, err := s.authorize(r)
 	if err != nil {
-		writeTR(w, r, nil, []error{err})
-		return nil, nil, false
+		return nil, nil, err
 	}
-	return out, claims, true
+	return out, claims, nil
 }

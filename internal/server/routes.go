@@ -12,9 +12,9 @@ import (
 // stay at the root, where orchestrators and scrapers look for them.
 func (s *server) routes(rt *router) {
 	rt.api(http.MethodPost, "/health", s.handleHealth())
-	rt.api(http.MethodPost, "/observe/observables", s.handleObserve())
-	rt.api(http.MethodPost, "/deliberate/observables", s.handleDeliberate())
-	rt.api(http.MethodPost, "/refer/observables", s.handleRefer())
+	rt.api(http.MethodPost, "/observe/observables", handleObservables(s, s.Relay.Observe))
+	rt.api(http.MethodPost, "/deliberate/observables", handleObservables(s, s.Relay.Deliberate))
+	rt.api(http.MethodPost, "/refer/observables", handleObservables(s, s.Relay.Refer))
 	rt.api(http.MethodPost, "/respond/observables", s.handleRespond())
 	rt.api(http.MethodPost, "/respond/trigger", s.handleTrigger())
 	if s.Tiles != nil {
