@@ -66,34 +66,13 @@ func streamObserve(w http.ResponseWriter, env envelope, data ctim.ObserveData) {
 	}()
 	e := &entityWriter{w: bw}
 	e.raw(`{"data":{`)
+	// The members in ctim.ObserveData's order, each left out when nil.
 	first := true
-	member := func(name string) {
-		if !first {
-			e.raw(",")
-		}
-		first = false
-		e.raw(`"` + name + `":`)
-	}
-	if d := data.Sightings; d != nil {
-		member("sightings")
-		writeDocs(e, d)
-	}
-	if d := data.Judgements; d != nil {
-		member("judgements")
-		writeDocs(e, d)
-	}
-	if d := data.Indicators; d != nil {
-		member("indicators")
-		writeDocs(e, d)
-	}
-	if d := data.Relationships; d != nil {
-		member("relationships")
-		writeDocs(e, d)
-	}
-	if d := data.Verdicts; d != nil {
-		member("verdicts")
-		writeDocs(e, d)
-	}
+	writeMember(e, &first, "sightings", data.Sightings)
+	writeMember(e, &first, "judgements", data.Judgements)
+	writeMember(e, &first, "indicators", data.Indicators)
+	writeMember(e, &first, "relationships", data.Relationships)
+	writeMember(e, &first, "verdicts", data.Verdicts)
 	e.raw("}")
 	if len(env.Errors) > 0 {
 		e.raw(`,"errors":`)
@@ -106,6 +85,20 @@ func streamObserve(w http.ResponseWriter, env envelope, data ctim.ObserveData) {
 	if e.broken {
 		panic(http.ErrAbortHandler)
 	}
+}
+
+// writeMember writes the data object's member name with d as its value,
+// or nothing when d is nil; first says whether no member was written yet.
+func writeMember[T any](e *entityWriter, first *bool, name string, d *ctim.Docs[T]) {
+	if d == nil {
+		return
+	}
+	if !*first {
+		e.raw(",")
+	}
+	*first = false
+	e.raw(`"` + name + `":`)
+	writeDocs(e, d)
 }
 
 // writeDocs writes one counted list, {"count":N,"docs":[...]}.
