@@ -47,8 +47,8 @@ func result(data any, err error) (any, []error) {
 }
 
 // writeTR writes the Threat Response envelope: the data gathered and the
-// errors met, each identical error once. It is the one place where errors
-// become wire text. With errors, empty data is left out; without errors,
+// errors met, each identical error once, made wire text by tr.From and
+// entry alone. With errors, empty data is left out; without errors,
 // data is always present, and an empty list is a list. Every TR answer is
 // HTTP 200 (PROTOCOL.md §1). An observe answer of more than streamAbove
 // entities is streamed instead of built whole.
@@ -64,11 +64,7 @@ func writeTR(w http.ResponseWriter, r *http.Request, data any, errs []error) {
 			continue
 		}
 		seen[*te] = true
-		typ := "fatal"
-		if te.Warning {
-			typ = "warning"
-		}
-		env.Errors = append(env.Errors, trError{Type: typ, Code: te.Code, Message: te.Message})
+		env.Errors = append(env.Errors, entry(te))
 	}
 	if len(env.Errors) > 0 {
 		noteErrors(r, env.Errors)
@@ -83,6 +79,23 @@ func writeTR(w http.ResponseWriter, r *http.Request, data any, errs []error) {
 		return
 	}
 	encode(w, http.StatusOK, env)
+}
+
+// writeRefusal writes the envelope of a request the router refuses before
+// any route sees it (no such path, or a method the path does not take),
+// with that HTTP status. Unlike writeTR's, its error is not the request's
+// outcome in logs and metrics: those count it by its status class.
+func writeRefusal(w http.ResponseWriter, status int, te *tr.Error) {
+	encode(w, status, envelope{Errors: []trError{entry(te)}})
+}
+
+// entry is te as an entry of the "errors" list.
+func entry(te *tr.Error) trError {
+	typ := "fatal"
+	if te.Warning {
+		typ = "warning"
+	}
+	return trError{Type: typ, Code: te.Code, Message: te.Message}
 }
 
 // closeAfter marks an error after which the connection cannot carry

@@ -63,9 +63,7 @@ func (rt *router) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		if rt.base != "" && r.URL.Path != rt.base && !strings.HasPrefix(r.URL.Path, rt.base+"/") {
 			msg += " The relay's endpoints are under " + rt.base + "."
 		}
-		encode(w, http.StatusNotFound, envelope{Errors: []trError{{
-			Type: "fatal", Code: tr.NotFound, Message: msg,
-		}}})
+		writeRefusal(w, http.StatusNotFound, tr.New(tr.NotFound, msg))
 		return
 	}
 	setRoute(r, rt.labels[path])
@@ -78,9 +76,7 @@ func (rt *router) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		slices.Sort(allowed)
 		w.Header().Set("Allow", strings.Join(allowed, ", "))
-		encode(w, http.StatusMethodNotAllowed, envelope{Errors: []trError{{
-			Type: "fatal", Code: tr.InvalidArgument, Message: "Method not allowed.",
-		}}})
+		writeRefusal(w, http.StatusMethodNotAllowed, tr.New(tr.InvalidArgument, "Method not allowed."))
 		return
 	}
 	h.ServeHTTP(w, r)
