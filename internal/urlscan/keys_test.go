@@ -2,7 +2,10 @@ package urlscan
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"strings"
@@ -64,6 +67,34 @@ func TestKeyID(t *testing.T) {
 	}
 	if strings.Contains(a, testKey[:8]) {
 		t.Errorf("KeyID %q shows part of the key", a)
+	}
+}
+
+// TestKeyIDRemembersOnlyRightAnswers holds that the table of recent ids
+// never answers one key with another's id, with more keys than slots and
+// goroutines racing for the same slots.
+func TestKeyIDRemembersOnlyRightAnswers(t *testing.T) {
+	var wg sync.WaitGroup
+	for g := range 4 {
+		wg.Go(func() {
+			for round := range 3 {
+				for i := range 4 * keyIDSlots {
+					k := fmt.Sprintf("key-%d", (i+g*97+round*31)%(4*keyIDSlots))
+					sum := sha256.Sum256([]byte(k))
+					if got, want := KeyID(k), hex.EncodeToString(sum[:8]); got != want {
+						t.Errorf("KeyID(%q) = %s, want %s", k, got, want)
+						return
+					}
+				}
+			}
+		})
+	}
+	wg.Wait()
+}
+
+func BenchmarkKeyID(b *testing.B) {
+	for b.Loop() {
+		KeyID(testKey)
 	}
 }
 
