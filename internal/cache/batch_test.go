@@ -37,7 +37,7 @@ func (r *batchRemote) batchCounts() (batches, keys int) {
 func newBatchPair(t *testing.T) (writer, reader *Cache[string], remote *batchRemote) {
 	t.Helper()
 	remote = &batchRemote{fakeRemote: newFakeRemote()}
-	o := Options[string]{TTL: time.Minute, Remote: remote, Codec: JSONCodec[string]{}}
+	o := Options[string]{TTL: time.Minute, Remote: remote, Codec: CBORCodec[string]{}}
 	return newStringCache(t, o), newStringCache(t, o), remote
 }
 
@@ -86,12 +86,13 @@ func TestPrefetchDistrustsTheRemote(t *testing.T) {
 	ctx := context.Background()
 	_, reader, remote := newBatchPair(t)
 	remote.data["garbage"] = []byte("not an envelope")
-	remote.data["expired"] = seal([]byte(`"old"`), time.Now().Add(-time.Second).UnixMilli())
-	remote.data["bad-json"] = seal([]byte(`{`), time.Now().Add(time.Minute).UnixMilli())
-	if n := reader.Prefetch(ctx, []string{"garbage", "expired", "bad-json"}); n != 0 {
+	old, _ := CBORCodec[string]{}.Marshal("old")
+	remote.data["expired"] = seal(old, time.Now().Add(-time.Second).UnixMilli())
+	remote.data["undecodable"] = seal([]byte{0xff, 0x00}, time.Now().Add(time.Minute).UnixMilli())
+	if n := reader.Prefetch(ctx, []string{"garbage", "expired", "undecodable"}); n != 0 {
 		t.Errorf("Prefetch brought %d untrustworthy values", n)
 	}
-	for _, k := range []string{"garbage", "expired", "bad-json"} {
+	for _, k := range []string{"garbage", "expired", "undecodable"} {
 		if _, ok := reader.Peek(k); ok {
 			t.Errorf("%s is in memory", k)
 		}
@@ -110,7 +111,7 @@ func TestPrefetchDistrustsTheRemote(t *testing.T) {
 // TestPrefetchWithoutBatchRemote holds that a plain Remote is left to Get.
 func TestPrefetchWithoutBatchRemote(t *testing.T) {
 	remote := newFakeRemote()
-	c := newStringCache(t, Options[string]{TTL: time.Minute, Remote: remote, Codec: JSONCodec[string]{}})
+	c := newStringCache(t, Options[string]{TTL: time.Minute, Remote: remote, Codec: CBORCodec[string]{}})
 	if n := c.Prefetch(context.Background(), []string{"a"}); n != 0 {
 		t.Errorf("Prefetch brought %d without a batch remote", n)
 	}

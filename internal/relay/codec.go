@@ -12,11 +12,11 @@ import (
 // outside the process, and a value planted there (a hit id shaped like a
 // path, a stat that is not an integer) must not reach an answer. A value
 // that fails is a miss, and the load that follows overwrites it.
-type HitsCodec struct{ cache.JSONCodec[[]urlscan.Hit] }
+type HitsCodec struct{ cache.CBORCodec[[]urlscan.Hit] }
 
 // Unmarshal decodes and checks a search answer.
 func (c HitsCodec) Unmarshal(b []byte) ([]urlscan.Hit, error) {
-	hits, err := c.JSONCodec.Unmarshal(b)
+	hits, err := c.CBORCodec.Unmarshal(b)
 	if err != nil {
 		return nil, err
 	}
@@ -28,12 +28,12 @@ func (c HitsCodec) Unmarshal(b []byte) ([]urlscan.Hit, error) {
 
 // ResultCodec is HitsCodec for result documents.
 type ResultCodec struct {
-	cache.JSONCodec[*urlscan.Result]
+	cache.CBORCodec[*urlscan.Result]
 }
 
 // Unmarshal decodes and checks a result document.
 func (c ResultCodec) Unmarshal(b []byte) (*urlscan.Result, error) {
-	r, err := c.JSONCodec.Unmarshal(b)
+	r, err := c.CBORCodec.Unmarshal(b)
 	if err != nil {
 		return nil, err
 	}

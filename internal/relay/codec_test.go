@@ -1,33 +1,152 @@
 package relay
 
 import (
+	"fmt"
+	"reflect"
+	"slices"
 	"strings"
 	"testing"
+	"time"
+
+	"urlscan-relay/internal/cache"
+	"urlscan-relay/internal/urlscan"
 )
 
-func TestCodecsRefusePlantedValues(t *testing.T) {
-	good := `[{"ID":"0192a1b2-c3d4-4e5f-8a9b-0c1d2e3f4a5b","Time":"2026-01-01T00:00:00Z","Stats":[{"Name":"requests","Value":12}],"Page":{"URL":"https://x.example/","Domain":"x.example","IP":"192.0.2.1"}}]`
-	if hits, err := (HitsCodec{}).Unmarshal([]byte(good)); err != nil || len(hits) != 1 {
-		t.Fatalf("valid hits: %v, %v", hits, err)
+// planted encodes v as a tampered Redis could hold it: the codec's own
+// encoding, which checks nothing.
+func planted(t *testing.T, v any) []byte {
+	t.Helper()
+	b, err := cache.CBORCodec[any]{}.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
 	}
-	for name, doc := range map[string]string{
-		"path id":     strings.Replace(good, "0192a1b2-c3d4-4e5f-8a9b-0c1d2e3f4a5b", "../../../evil?x=1#", 1),
-		"1e999 stat":  strings.Replace(good, `"Value":12`, `"Value":1e999`, 1),
-		"huge domain": strings.Replace(good, `"Domain":"x.example"`, `"Domain":"`+strings.Repeat("d", 300)+`"`, 1),
-		"not a list":  `{"ID":"x"}`,
+	return b
+}
+
+// deep is a list nested n levels.
+func deep(n int) any {
+	var v any = []any{}
+	for range n {
+		v = []any{v}
+	}
+	return v
+}
+
+func TestCodecsRefusePlantedValues(t *testing.T) {
+	hits, result := benchCodecValues()
+	good := hits[:1]
+	if got, err := (HitsCodec{}).Unmarshal(planted(t, good)); err != nil || !reflect.DeepEqual(got, good) {
+		t.Fatalf("valid hits: %v, %v", got, err)
+	}
+	with := func(change func(*urlscan.Hit)) []urlscan.Hit {
+		h := good[0]
+		h.Stats = slices.Clone(h.Stats)
+		change(&h)
+		return []urlscan.Hit{h}
+	}
+	for name, v := range map[string]any{
+		"path id":     with(func(h *urlscan.Hit) { h.ID = "../../../evil?x=1#" }),
+		"1e999 stat":  with(func(h *urlscan.Hit) { h.Stats[0].Value = "1e999" }),
+		"huge domain": with(func(h *urlscan.Hit) { h.Page.Domain = strings.Repeat("d", 300) }),
+		"not a list":  map[string]string{"ID": "x"},
+		"deep":        deep(20),
 	} {
-		if hits, err := (HitsCodec{}).Unmarshal([]byte(doc)); err == nil {
-			t.Errorf("%s: decoded %+v, want an error", name, hits)
+		if got, err := (HitsCodec{}).Unmarshal(planted(t, v)); err == nil {
+			t.Errorf("%s: decoded %+v, want an error", name, got)
 		}
 	}
-	if r, err := (ResultCodec{}).Unmarshal([]byte(`null`)); err != nil || r != nil {
+	if r, err := (ResultCodec{}).Unmarshal(planted(t, nil)); err != nil || r != nil {
 		t.Errorf("null result (a deleted scan) = %v, %v; want nil, nil", r, err)
 	}
-	if r, err := (ResultCodec{}).Unmarshal([]byte(`{"ReportURL":"https://urlscan.io/result/x/","Tags":["phishing"]}`)); err != nil || r == nil {
-		t.Errorf("valid result: %v, %v", r, err)
+	if r, err := (ResultCodec{}).Unmarshal(planted(t, result)); err != nil || !reflect.DeepEqual(r, result) {
+		t.Errorf("valid result: %+v, %v; want %+v", r, err, result)
 	}
-	huge := `{"ReportURL":"` + strings.Repeat("r", 8<<20) + `"}`
-	if r, err := (ResultCodec{}).Unmarshal([]byte(huge)); err == nil {
+	huge := *result
+	huge.ReportURL = strings.Repeat("r", 8<<20)
+	if r, err := (ResultCodec{}).Unmarshal(planted(t, &huge)); err == nil {
 		t.Errorf("8 MiB reportURL decoded (%d bytes), want an error", len(r.ReportURL))
+	}
+}
+
+// FuzzCodecs holds that whatever Redis hands back, the codecs either refuse
+// it or return values within an urlscan.io answer's bounds that encode and
+// decode again to themselves.
+func FuzzCodecs(f *testing.F) {
+	hits, result := benchCodecValues()
+	hb, _ := (HitsCodec{}).Marshal(hits)
+	rb, _ := (ResultCodec{}).Marshal(result)
+	for _, seed := range []string{string(hb), string(rb), `null`, `[]`, `[{"ID":"../x"}]`, `{"Tags":[1]}`, `[{"Stats":[{"Name":"a","Value":"1e9"}]}]`} {
+		f.Add([]byte(seed))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		if hits, err := (HitsCodec{}).Unmarshal(b); err == nil {
+			if err := urlscan.CheckHits(hits); err != nil {
+				t.Fatalf("hits out of bounds: %v", err)
+			}
+			again, err := (HitsCodec{}).Marshal(hits)
+			if err != nil {
+				t.Fatal(err)
+			}
+			back, err := (HitsCodec{}).Unmarshal(again)
+			if err != nil || !reflect.DeepEqual(back, hits) {
+				t.Fatalf("hits do not round-trip: %v\n%+v\n%+v", err, hits, back)
+			}
+		}
+		if r, err := (ResultCodec{}).Unmarshal(b); err == nil {
+			if err := urlscan.CheckResult(r); err != nil {
+				t.Fatalf("result out of bounds: %v", err)
+			}
+			again, err := (ResultCodec{}).Marshal(r)
+			if err != nil {
+				t.Fatal(err)
+			}
+			back, err := (ResultCodec{}).Unmarshal(again)
+			if err != nil || !reflect.DeepEqual(back, r) {
+				t.Fatalf("result does not round-trip: %v\n%+v\n%+v", err, r, back)
+			}
+		}
+	})
+}
+
+// benchCodecValues are a search answer of the standard scenario (10 hits)
+// and one result summary, as the caches hold them.
+func benchCodecValues() ([]urlscan.Hit, *urlscan.Result) {
+	var hits []urlscan.Hit
+	for i := range 10 {
+		hits = append(hits, urlscan.Hit{
+			ID:    fmt.Sprintf("0192a1b2-c3d4-4e5f-8a9b-0c1d2e3f4a%02d", i),
+			Time:  time.Date(2026, 1, 1, 0, i, 0, 0, time.UTC),
+			Stats: []urlscan.Stat{{Name: "uniqIPs", Value: "12"}, {Name: "uniqCountries", Value: "3"}, {Name: "dataLength", Value: "123456"}, {Name: "encodedDataLength", Value: "65432"}, {Name: "requests", Value: "42"}},
+			Page:  urlscan.Page{URL: "https://www.example.com/path/to/page.html", Domain: "www.example.com", IP: "192.0.2.1"},
+		})
+	}
+	result := &urlscan.Result{
+		Time: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC), ReportURL: "https://urlscan.io/result/0192a1b2-c3d4-4e5f-8a9b-0c1d2e3f4a5b/",
+		ScreenshotURL: "https://urlscan.io/screenshots/0192a1b2-c3d4-4e5f-8a9b-0c1d2e3f4a5b.png", DomURL: "https://urlscan.io/dom/0192a1b2-c3d4-4e5f-8a9b-0c1d2e3f4a5b/",
+		Malicious: true, Tags: []string{"phishing"}, Categories: []string{"phishing", "banking"},
+		Page: urlscan.Page{URL: "https://www.example.com/path/to/page.html", Domain: "www.example.com", IP: "192.0.2.1"},
+	}
+	return hits, result
+}
+
+// BenchmarkCodecs measures what a replica pays to decode what Redis holds
+// for one standard request: 4 search answers and 40 result summaries.
+func BenchmarkCodecs(b *testing.B) {
+	hits, result := benchCodecValues()
+	hb, _ := (HitsCodec{}).Marshal(hits)
+	rb, _ := (ResultCodec{}).Marshal(result)
+	b.ReportAllocs()
+	b.SetBytes(int64(4*len(hb) + 40*len(rb)))
+	for b.Loop() {
+		for range 4 {
+			if _, err := (HitsCodec{}).Unmarshal(hb); err != nil {
+				b.Fatal(err)
+			}
+		}
+		for range 40 {
+			if _, err := (ResultCodec{}).Unmarshal(rb); err != nil {
+				b.Fatal(err)
+			}
+		}
 	}
 }

@@ -6,6 +6,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
+
 	"urlscan-relay/internal/cache"
 	"urlscan-relay/internal/urlscan"
 	"urlscan-relay/internal/urlscan/urlscantest"
@@ -50,24 +52,24 @@ func (s *sharedTier) GetMany(_ context.Context, keys []string) ([][]byte, error)
 func replicaStack(t *testing.T, up Upstream, searches, results cache.Remote) *Service {
 	t.Helper()
 	sc, err := cache.New(cache.Options[[]urlscan.Hit]{Name: "search", TTL: time.Minute, MaxBytes: 1 << 20, Weigh: WeighHits,
-		Remote: searches, Codec: cache.JSONCodec[[]urlscan.Hit]{}})
+		Remote: searches, Codec: HitsCodec{}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(sc.Close)
 	rc, err := cache.New(cache.Options[*urlscan.Result]{Name: "result", TTL: time.Hour, MaxBytes: 1 << 20, Weigh: WeighResult,
-		Remote: results, Codec: cache.JSONCodec[*urlscan.Result]{}})
+		Remote: results, Codec: ResultCodec{}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(rc.Close)
-	return New(NewCached(up, sc, rc), Config{UIURL: "https://urlscan.io"})
+	return New(NewCached(up, sc, rc), Config{UIURL: "https://urlscan.io", NewID: counterIDs(), Now: fixedNow})
 }
 
 // TestReplicaReadsSharedTierOncePerKind holds that a replica answering a
 // request another one filled asks the shared tier twice (the searches,
-// then their results), asks urlscan.io nothing, and then answers the
-// repeat from its own memory.
+// then their results), asks urlscan.io nothing, answers exactly what the
+// first answered, and then answers the repeat from its own memory.
 func TestReplicaReadsSharedTierOncePerKind(t *testing.T) {
 	r := newCachedRig(t, urlscantest.Options{}, 1<<20)
 	up := r.svc.up.(*Cached).up
@@ -85,6 +87,11 @@ func TestReplicaReadsSharedTierOncePerKind(t *testing.T) {
 		got, errs := b.Observe(context.Background(), "k", fourObservables, 100)
 		if len(errs) > 0 || got.Sightings.Count != want.Sightings.Count {
 			t.Fatalf("round %d: replica B answered %d sightings, %v", round, got.Sightings.Count, errs)
+		}
+		if round == 0 {
+			if diff := cmp.Diff(want, got); diff != "" {
+				t.Errorf("replica B's answer from the shared tier differs from A's (-A +B):\n%s", diff)
+			}
 		}
 	}
 	if s1, r1 := r.calls(); s1 != s0 || r1 != r0 {

@@ -23,7 +23,7 @@ import (
 
 // Defaults for the zero values of Options.
 const (
-	DefaultKeyPrefix = "urlscan-relay:v1:"
+	DefaultKeyPrefix = "urlscan-relay:v2:"
 	DefaultTimeout   = 100 * time.Millisecond
 	// socketTimeout guards dials and socket reads and writes; the per-command
 	// Timeout is usually the tighter bound.
@@ -133,7 +133,7 @@ func (s *Store) Close() error {
 }
 
 // Remote returns the cache tier for one cache, its keys namespaced as
-// "<KeyPrefix><name>:<key>", e.g. "urlscan-relay:v1:search:<key>".
+// "<KeyPrefix><name>:<key>", e.g. "urlscan-relay:v2:search:<key>".
 func (s *Store) Remote(name string) cache.Remote {
 	return &remote{s: s, prefix: s.prefix + name + ":"}
 }

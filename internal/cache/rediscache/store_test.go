@@ -39,7 +39,7 @@ func replicaWith(t *testing.T, s *Store, coolFor time.Duration) *cache.Cache[res
 	t.Helper()
 	c, err := cache.New(cache.Options[result]{
 		Name: "result", TTL: time.Hour, Weigh: weighResult,
-		Remote: s.Remote("result"), Codec: cache.JSONCodec[result]{}, RemoteGate: cooloff.New(coolFor, 0, nil),
+		Remote: s.Remote("result"), Codec: cache.CBORCodec[result]{}, RemoteGate: cooloff.New(coolFor, 0, nil),
 	})
 	if err != nil {
 		t.Fatalf("cache.New: %v", err)
