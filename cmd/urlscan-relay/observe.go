@@ -10,6 +10,7 @@ import (
 	"urlscan-relay/internal/config"
 	"urlscan-relay/internal/ctim"
 	"urlscan-relay/internal/relay"
+	"urlscan-relay/internal/relay/assemble"
 	"urlscan-relay/internal/tr"
 )
 
@@ -35,14 +36,14 @@ func observeCommand(ctx context.Context, getenv func(string) string, typ, value 
 	if err != nil {
 		return err
 	}
-	parts, err := newRelay(ctx, cfg, roots, nil, newLogger(cfg, io.Discard))
+	rel, err := assemble.New(ctx, cfg, assemble.Options{Version: version, RootCAs: roots})
 	if err != nil {
 		return err
 	}
-	defer parts.close()
+	defer rel.Close()
 	ctx, cancel := context.WithTimeout(ctx, cfg.RequestTimeout)
 	defer cancel()
-	data, errs := parts.relay.Observe(ctx, key, obs, cfg.EntitiesLimit(0))
+	data, errs := rel.Service.Observe(ctx, key, obs, cfg.EntitiesLimit(0))
 	enc := json.NewEncoder(stdout)
 	enc.SetIndent("", "  ")
 	if err := enc.Encode(data); err != nil {

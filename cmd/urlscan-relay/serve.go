@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"urlscan-relay/internal/config"
+	"urlscan-relay/internal/relay/assemble"
 	"urlscan-relay/internal/server"
 	"urlscan-relay/internal/tiles"
 )
@@ -80,11 +81,11 @@ func serve(ctx context.Context, getenv func(string) string, stdout io.Writer, ho
 		return errors.New("demo: the token issuer's certificate is not PEM")
 	}
 	reg := newRegistry()
-	parts, err := newRelay(ctx, cfg, roots, reg, logger)
+	rel, err := assemble.New(ctx, cfg, assemble.Options{Version: version, RootCAs: roots, Registerer: reg, Logger: logger})
 	if err != nil {
 		return err
 	}
-	defer parts.close()
+	defer rel.Close()
 	verifier, err := newVerifier(cfg, roots, reg, logger)
 	if err != nil {
 		return err
@@ -94,12 +95,12 @@ func serve(ctx context.Context, getenv func(string) string, stdout io.Writer, ho
 		Config:  cfg,
 		Version: version,
 		Demo:    hooks.demo,
-		Relay:   parts.relay,
+		Relay:   rel.Service,
 		Tiles: tiles.New(tiles.Deps{
-			Quotas: parts.client, Scans: parts.book, Lookups: parts.tally, UIURL: cfg.URLScanUIURL,
+			Quotas: rel.Client, Scans: rel.Book, Lookups: rel.Tally, UIURL: cfg.URLScanUIURL,
 		}),
 		Verifier:   verifier,
-		Check:      parts.client.Check,
+		Check:      rel.Client.Check,
 		Ready:      func() bool { return !draining.Load() },
 		Logger:     logger,
 		Registerer: reg,

@@ -13,8 +13,7 @@ import (
 	"urlscan-relay/internal/auth"
 	"urlscan-relay/internal/auth/authtest"
 	"urlscan-relay/internal/config"
-	"urlscan-relay/internal/relay"
-	"urlscan-relay/internal/urlscan"
+	"urlscan-relay/internal/relay/assemble"
 	"urlscan-relay/internal/urlscan/urlscantest"
 )
 
@@ -37,20 +36,16 @@ func newBasePathRelay(t *testing.T, audience ...string) *basePathRelay {
 	cfg.JWKSHosts = []string{iss.Host()}
 	cfg.RelayAudience = audience
 	cfg.BasePath = basePath
-	client, err := urlscan.New(urlscan.Options{BaseURL: cfg.URLScanAPIURL, Timeout: cfg.URLScanTimeout, UserAgent: "urlscan-relay/test"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(client.Close)
 	verifier, err := auth.New(auth.Options{AllowedHosts: cfg.JWKSHosts, RootCAs: iss.RootCAs()})
 	if err != nil {
 		t.Fatal(err)
 	}
 	reg := prometheus.NewRegistry()
+	rel := assembleRelay(t, cfg, assemble.Options{Registerer: reg})
 	h, err := New(Deps{
 		Config: cfg, Version: "test",
-		Relay:    relay.New(client, relay.Config{UIURL: cfg.URLScanUIURL, Visibilities: cfg.ScanVisibilities}),
-		Verifier: verifier, Check: client.Check,
+		Relay:    rel.Service,
+		Verifier: verifier, Check: rel.Client.Check,
 		Registerer: reg, Gatherer: reg,
 	})
 	if err != nil {

@@ -6,14 +6,11 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
-	"time"
 
 	"urlscan-relay/internal/auth"
 	"urlscan-relay/internal/auth/authtest"
-	"urlscan-relay/internal/cache"
 	"urlscan-relay/internal/config"
-	"urlscan-relay/internal/relay"
-	"urlscan-relay/internal/urlscan"
+	"urlscan-relay/internal/relay/assemble"
 	"urlscan-relay/internal/urlscan/urlscantest"
 )
 
@@ -26,29 +23,25 @@ func benchStack(b *testing.B, docBytes int) (http.Handler, string, func()) {
 		b.Fatal(err)
 	}
 	up := urlscantest.NewServer(urlscantest.Options{DocBytes: docBytes})
-	client, err := urlscan.New(urlscan.Options{BaseURL: up.URL, PerKeyConcurrency: 128})
-	if err != nil {
-		b.Fatal(err)
-	}
-	searches, _ := cache.New(cache.Options[[]urlscan.Hit]{Name: "search", TTL: time.Hour, MaxBytes: 4 << 20, Weigh: relay.WeighHits})
-	results, _ := cache.New(cache.Options[*urlscan.Result]{Name: "result", TTL: time.Hour, MaxBytes: 12 << 20, Weigh: relay.WeighResult})
 	cfg := config.Default()
+	cfg.URLScanAPIURL = up.URL
 	cfg.JWKSHosts = []string{iss.Host()}
 	cfg.RelayAudience = []string{testAudience}
+	rel := assembleRelay(b, cfg, assemble.Options{})
 	verifier, err := auth.New(auth.Options{AllowedHosts: cfg.JWKSHosts, RootCAs: iss.RootCAs()})
 	if err != nil {
 		b.Fatal(err)
 	}
 	h, err := New(Deps{
 		Config:   cfg,
-		Relay:    relay.New(relay.NewCached(client, searches, results), relay.Config{UIURL: cfg.URLScanUIURL}),
+		Relay:    rel.Service,
 		Verifier: verifier,
 	})
 	if err != nil {
 		b.Fatal(err)
 	}
 	token := "Bearer " + iss.Token(map[string]any{"key": testKey, "aud": testAudience})
-	return h, token, func() { searches.Close(); results.Close(); client.Close(); up.Close(); iss.Close() }
+	return h, token, func() { up.Close(); iss.Close() }
 }
 
 // BenchmarkObserveCold measures a request of the standard scenario whose

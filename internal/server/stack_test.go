@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -15,13 +16,13 @@ import (
 	"urlscan-relay/internal/auth"
 	"urlscan-relay/internal/auth/authtest"
 	"urlscan-relay/internal/config"
-	"urlscan-relay/internal/relay"
+	"urlscan-relay/internal/relay/assemble"
 	"urlscan-relay/internal/urlscan"
 	"urlscan-relay/internal/urlscan/urlscantest"
 )
 
-// The tests in this file run the real stack (auth, relay, urlscan client)
-// against the fake urlscan.io and a JWKS served over TLS.
+// The tests in this file run the real stack (auth, and the relay as serve
+// assembles it) against the fake urlscan.io and a JWKS served over TLS.
 
 const (
 	testKey      = "stack-distinctive-key-7d3a9e"
@@ -47,16 +48,9 @@ func newStack(t *testing.T, iss *authtest.Issuer, mutate func(*config.Config)) *
 	if mutate != nil {
 		mutate(&cfg)
 	}
-	client, err := urlscan.New(urlscan.Options{
-		BaseURL:    cfg.URLScanAPIURL,
-		Timeout:    cfg.URLScanTimeout,
-		UserAgent:  "urlscan-relay/test",
-		RetryPause: func() time.Duration { return 0 },
+	rel := assembleRelay(t, cfg, assemble.Options{
+		Client: func(o *urlscan.Options) { o.RetryPause = func() time.Duration { return 0 } },
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(client.Close)
 	verifier, err := auth.New(auth.Options{AllowedHosts: cfg.JWKSHosts, RootCAs: iss.RootCAs()})
 	if err != nil {
 		t.Fatal(err)
@@ -64,14 +58,27 @@ func newStack(t *testing.T, iss *authtest.Issuer, mutate func(*config.Config)) *
 	h, err := New(Deps{
 		Config:   cfg,
 		Version:  "test",
-		Relay:    relay.New(client, relay.Config{UIURL: cfg.URLScanUIURL, Visibilities: cfg.ScanVisibilities}),
+		Relay:    rel.Service,
 		Verifier: verifier,
-		Check:    client.Check,
+		Check:    rel.Client.Check,
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
 	return &stack{handler: h, upstream: up, issuer: iss}
+}
+
+// assembleRelay is the relay of cfg as serve assembles it, with version
+// "test", released when t ends.
+func assembleRelay(t testing.TB, cfg config.Config, o assemble.Options) *assemble.Relay {
+	t.Helper()
+	o.Version = "test"
+	rel, err := assemble.New(context.Background(), cfg, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(rel.Close)
+	return rel
 }
 
 func (s *stack) token(claims map[string]any) string {

@@ -17,18 +17,18 @@ import (
 
 	"urlscan-relay/internal/auth"
 	"urlscan-relay/internal/auth/authtest"
-	"urlscan-relay/internal/cache"
 	"urlscan-relay/internal/config"
 	"urlscan-relay/internal/ctim"
 	"urlscan-relay/internal/logtest"
 	"urlscan-relay/internal/relay"
+	"urlscan-relay/internal/relay/assemble"
 	"urlscan-relay/internal/urlscan"
 	"urlscan-relay/internal/urlscan/urlscantest"
 )
 
 // The tests that use watchedStack run the relay wired as the command wires
-// it (auth, both caches, the urlscan client), with every log line, metric
-// and Go error it produces kept, so that they can prove no secret leaks.
+// it (assemble.New, and auth), with every log line, metric and Go error it
+// produces kept, so that they can prove no secret leaks.
 
 // watchedMaxDocument is the urlscan client's document cap in these tests:
 // far above any fixture or generated document, far below what a fault can
@@ -65,35 +65,13 @@ func newWatchedStack(t *testing.T, iss *authtest.Issuer, mutate func(*config.Con
 	logger := slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	reg := prometheus.NewRegistry()
 
-	client, err := urlscan.New(urlscan.Options{
-		BaseURL:          cfg.URLScanAPIURL,
-		Timeout:          cfg.URLScanTimeout,
-		UserAgent:        "urlscan-relay/test",
-		MaxDocumentBytes: watchedMaxDocument,
-		Registerer:       reg,
-		Logger:           logger,
-		RetryPause:       func() time.Duration { return 10 * time.Millisecond },
+	rel := assembleRelay(t, cfg, assemble.Options{
+		Registerer: reg, Logger: logger,
+		Client: func(o *urlscan.Options) {
+			o.MaxDocumentBytes = watchedMaxDocument
+			o.RetryPause = func() time.Duration { return 10 * time.Millisecond }
+		},
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(client.Close)
-	searches, err := cache.New(cache.Options[[]urlscan.Hit]{
-		Name: "search", TTL: cfg.SearchCacheTTL, Weigh: relay.WeighHits,
-		LoadTimeout: cfg.RequestTimeout, Registerer: reg, Logger: logger,
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(searches.Close)
-	results, err := cache.New(cache.Options[*urlscan.Result]{
-		Name: "result", TTL: cfg.ResultCacheTTL, Weigh: relay.WeighResult,
-		LoadTimeout: cfg.RequestTimeout, Registerer: reg, Logger: logger,
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(results.Close)
 	jwks := &authtest.Transport{Base: iss.Client().Transport, Only: iss.Host()}
 	verifier, err := auth.New(auth.Options{
 		AllowedHosts: cfg.JWKSHosts, HTTPClient: &http.Client{Transport: jwks}, Registerer: reg, Logger: logger,
@@ -102,14 +80,13 @@ func newWatchedStack(t *testing.T, iss *authtest.Issuer, mutate func(*config.Con
 		t.Fatal(err)
 	}
 	errs := &errorLog{}
-	rel := relay.New(relay.NewCached(client, searches, results), relay.Config{UIURL: cfg.URLScanUIURL, Visibilities: cfg.ScanVisibilities})
 	h, err := New(Deps{
 		Config:   cfg,
 		Version:  "test",
-		Relay:    recordingRelay{Relay: rel, log: errs},
+		Relay:    recordingRelay{Relay: rel.Service, log: errs},
 		Verifier: recordingVerifier{Verifier: verifier, log: errs},
 		Check: func(ctx context.Context, apiKey string) error {
-			err := client.Check(ctx, apiKey)
+			err := rel.Client.Check(ctx, apiKey)
 			errs.add(err)
 			return err
 		},
