@@ -9,7 +9,7 @@ import (
 	"net/url"
 	"time"
 
-	"urlscan-relay/internal/urlscan"
+	"urlscan-relay/internal/relay"
 	"urlscan-relay/internal/urlscan/urlscantest"
 )
 
@@ -28,7 +28,7 @@ func deleteScans(ctx context.Context, fake *urlscantest.Server) (int, error) {
 	client := &http.Client{Timeout: 10 * time.Second}
 	n := 0
 	for _, o := range obs {
-		q, err := urlscan.SearchQuery(o.Type, o.Value)
+		q, err := relay.SearchQuery(o.Type, o.Value)
 		if err != nil {
 			return n, fmt.Errorf("deleted body: %w", err)
 		}

@@ -12,7 +12,7 @@ import (
 	"strconv"
 	"time"
 
-	"urlscan-relay/internal/urlscan"
+	"urlscan-relay/internal/relay"
 )
 
 // floor is the least a cold standard request can cost: the upstream bytes
@@ -41,7 +41,7 @@ var mbPerS = regexp.MustCompile(`([0-9.]+) MB/s`)
 // and takes the decoder's speed from -decoder-mbps or its benchmark.
 func measureFloor(ctx context.Context, r *rig) (floor, error) {
 	f := floor{DecoderMBps: r.opts.decoderMBps, Latency: 2 * r.opts.latency}
-	q, _ := urlscan.SearchQuery("domain", "floor.example")
+	q, _ := relay.SearchQuery("domain", "floor.example")
 	client := &http.Client{Timeout: 10 * time.Second}
 	search, err := fetchSize(ctx, client, r.fake.URL+"/search/?size=100&q="+url.QueryEscape(q))
 	if err != nil {

@@ -231,6 +231,10 @@ func TestObserveCommand(t *testing.T) {
 	if !strings.Contains(out.String(), `"sightings"`) || !strings.Contains(out.String(), "\n  ") {
 		t.Errorf("observe printed %s, want indented CTIM data", out.String())
 	}
+	err = run(context.Background(), []string{"urlscan-relay", "observe", "email", "a@example.com"}, func(k string) string { return env[k] }, io.Discard, io.Discard)
+	if want := "unsupported observable type email (ip, ipv6, domain, url, hostname, sha256)"; err == nil || err.Error() != want {
+		t.Errorf("observe of an email = %v, want %q", err, want)
+	}
 	env["URLSCAN_API_KEY"] = "wrong-key"
 	err = run(context.Background(), []string{"urlscan-relay", "observe", "ip", "1.1.1.1"}, func(k string) string { return env[k] }, io.Discard, io.Discard)
 	if err == nil || !strings.Contains(err.Error(), "The request is missing a valid API key.") {

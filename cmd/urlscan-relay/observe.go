@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 
 	"urlscan-relay/internal/config"
 	"urlscan-relay/internal/ctim"
@@ -30,7 +31,7 @@ func observeCommand(ctx context.Context, getenv func(string) string, typ, value 
 	}
 	obs := relay.Normalize([]ctim.Observable{{Type: typ, Value: value}})
 	if len(obs) == 0 {
-		return errors.New("unsupported observable type " + typ + " (ip, ipv6, domain, url, hostname, sha256)")
+		return errors.New("unsupported observable type " + typ + " (" + strings.Join(relay.SupportedTypes(), ", ") + ")")
 	}
 	roots, err := rootCAs(cfg)
 	if err != nil {

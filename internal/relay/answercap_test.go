@@ -18,7 +18,7 @@ func TestAnswerHitsAreBoundedAcrossObservables(t *testing.T) {
 	for i := range n {
 		d := fmt.Sprintf("d%d.example", i)
 		obs = append(obs, ctim.Observable{Type: "domain", Value: d})
-		q, _ := urlscan.SearchQuery("domain", d)
+		q, _ := SearchQuery("domain", d)
 		for j := range perObs {
 			id := fmt.Sprintf("h-%d-%d", i, j)
 			f.hits[q] = append(f.hits[q], urlscan.Hit{ID: id})

@@ -22,7 +22,7 @@ func benchUpstream(b *testing.B) (*fakeUpstream, []ctim.Observable) {
 		{Type: "domain", Value: "four.example"},
 	}
 	for i, o := range obs {
-		q, err := urlscan.SearchQuery(o.Type, o.Value)
+		q, err := SearchQuery(o.Type, o.Value)
 		if err != nil {
 			b.Fatal(err)
 		}

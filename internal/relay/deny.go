@@ -27,7 +27,7 @@ func (d denyList) match(host string) (string, bool) {
 // observableHost is the host a scan of an observable would visit: a
 // domain or hostname itself, a URL's host; "" when there is none.
 func observableHost(typ, value string) string {
-	if typ != "url" {
+	if scanAs(typ) != scanAsURL {
 		return value
 	}
 	u, err := url.Parse(value)

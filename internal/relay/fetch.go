@@ -111,7 +111,7 @@ func (s *Service) fetch(ctx context.Context, apiKey string, obs []ctim.Observabl
 	queries := make([]string, len(obs))
 	for i, o := range obs {
 		ls[i].obs = o
-		query, err := urlscan.SearchQuery(o.Type, o.Value)
+		query, err := SearchQuery(o.Type, o.Value)
 		if err != nil {
 			ls[i].searchErr = fmt.Errorf("search %s %q: %w", o.Type, o.Value, err)
 			continue

@@ -6,16 +6,6 @@ import (
 	"urlscan-relay/internal/ctim"
 )
 
-// Supported reports whether the relay looks up observables of type typ
-// (matched case-insensitively).
-func Supported(typ string) bool {
-	switch strings.ToLower(typ) {
-	case "ip", "ipv6", "domain", "url", "hostname", "sha256":
-		return true
-	}
-	return false
-}
-
 // Normalize returns the supported observables of obs with their types
 // lower-cased, dropping repeats of the same type and value; order is kept.
 func Normalize(obs []ctim.Observable) []ctim.Observable {

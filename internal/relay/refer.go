@@ -32,7 +32,7 @@ func (s *Service) Refer(ctx context.Context, apiKey string, obs []ctim.Observabl
 	peek, _ := s.up.(peeker)
 	var wg sync.WaitGroup
 	for i, o := range obs {
-		query, err := urlscan.SearchQuery(o.Type, o.Value)
+		query, err := SearchQuery(o.Type, o.Value)
 		if err != nil {
 			errs[i] = fmt.Errorf("search %s %q: %w", o.Type, o.Value, err)
 			continue
@@ -120,32 +120,4 @@ func (s *Service) appendReferences(refs []ctim.Reference, o ctim.Observable, new
 		})
 	}
 	return refs
-}
-
-// browsePage is the urlscan.io UI page that lists scans of an observable
-// type, or "" for types it has none for.
-func browsePage(typ string) string {
-	switch typ {
-	case "ip", "ipv6":
-		return "ip"
-	case "domain", "hostname":
-		return "domain"
-	}
-	return ""
-}
-
-// uiSearchQuery is the query urlscan.io's search page takes for an
-// observable (it differs from the API's), or "" for an unsupported type.
-func uiSearchQuery(typ, v string) string {
-	switch typ {
-	case "ip", "ipv6":
-		return `ip:"` + v + `"`
-	case "domain", "hostname":
-		return "domain:" + v
-	case "url":
-		return `"` + v + `"`
-	case "sha256":
-		return "hash:" + v
-	}
-	return ""
 }

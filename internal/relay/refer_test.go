@@ -77,7 +77,7 @@ func TestReferReferences(t *testing.T) {
 	} {
 		t.Run(tc.obs.Type, func(t *testing.T) {
 			f := newFake()
-			q, err := urlscan.SearchQuery(tc.obs.Type, tc.obs.Value)
+			q, err := SearchQuery(tc.obs.Type, tc.obs.Value)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -15,19 +15,13 @@ import (
 // actionPrefix starts the id of every scan action; the visibility ends it.
 const actionPrefix = "urlscan-scan-"
 
-// scannable reports whether urlscan.io can be asked to scan an observable
-// of type typ (lower-case).
-func scannable(typ string) bool {
-	return typ == "url" || typ == "domain" || typ == "hostname"
-}
-
 // Respond returns the scan actions for obs: one per configured visibility
 // for each url, domain and hostname. It needs no API key.
 func (s *Service) Respond(obs []ctim.Observable) []ctim.Action {
 	// Never nil: the answer is a JSON list even when it is empty.
 	actions := []ctim.Action{}
 	for _, o := range Normalize(obs) {
-		if !scannable(o.Type) {
+		if scanAs(o.Type) == notScannable {
 			continue
 		}
 		if _, denied := s.deny.match(observableHost(o.Type, o.Value)); denied {
@@ -99,7 +93,7 @@ func (s *Service) scanRequest(t Trigger) (urlscan.ScanRequest, error) {
 			fmt.Sprintf("Visibility %q does not match action-id %q.", t.Visibility, t.ActionID))
 	}
 	typ := strings.ToLower(t.ObservableType)
-	if !scannable(typ) {
+	if scanAs(typ) == notScannable {
 		return urlscan.ScanRequest{}, tr.New(tr.InvalidArgument,
 			fmt.Sprintf("Observable type %q cannot be scanned.", t.ObservableType))
 	}
@@ -119,13 +113,14 @@ func (s *Service) scanRequest(t Trigger) (urlscan.ScanRequest, error) {
 // scanURL is the URL urlscan.io should visit for an observable: a url as it
 // is, a domain or hostname as its https root.
 func scanURL(typ, value string) (string, error) {
+	asHost := scanAs(typ) != scanAsURL
 	target := value
-	if typ != "url" {
+	if asHost {
 		target = "https://" + value + "/"
 	}
 	u, err := url.Parse(target)
 	ok := err == nil && (strings.EqualFold(u.Scheme, "http") || strings.EqualFold(u.Scheme, "https")) && u.Host != ""
-	if ok && typ != "url" {
+	if ok && asHost {
 		// Anything beyond a bare host (a path, a port, credentials) would
 		// send the scanner somewhere the analyst did not pick.
 		ok = u.Host == value && u.User == nil && u.Path == "/" && u.RawQuery == "" && u.Fragment == "" && u.Port() == ""

@@ -17,12 +17,12 @@ func (s *Service) submitted(ctx context.Context, apiKey, typ, value string, req 
 		return
 	}
 	var queries []string
-	if q, err := urlscan.SearchQuery(typ, value); err == nil {
+	if q, err := SearchQuery(typ, value); err == nil {
 		queries = append(queries, q)
 	}
-	if typ == "url" {
+	if scanAs(typ) == scanAsURL {
 		if u, err := url.Parse(value); err == nil && u.Hostname() != "" {
-			if q, err := urlscan.SearchQuery("domain", u.Hostname()); err == nil && !slices.Contains(queries, q) {
+			if q, err := SearchQuery("domain", u.Hostname()); err == nil && !slices.Contains(queries, q) {
 				queries = append(queries, q)
 			}
 		}

@@ -40,7 +40,7 @@ type Scan struct {
 	Submitted  time.Time `json:"at"`  // when the relay submitted it
 	URL        string    `json:"url"` // what urlscan.io was asked to visit
 	Visibility string    `json:"vis"` // private, unlisted or public
-	// Queries are the urlscan.io searches (urlscan.SearchQuery) whose
+	// Queries are the urlscan.io searches (relay.SearchQuery) whose
 	// answers the scan belongs in: the observable's, and for a URL its
 	// domain's.
 	Queries   []string `json:"q"`

@@ -2,14 +2,13 @@ package urlscan
 
 import (
 	"context"
-	"fmt"
 	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
 )
 
-// Search runs query (see SearchQuery) and returns at most size hits, newest
+// Search runs query (see PhraseQuery) and returns at most size hits, newest
 // first by task time. A size of 0 or less asks urlscan for its default
 // number of hits and keeps them all.
 func (c *Client) Search(ctx context.Context, apiKey, query string, size int) ([]Hit, error) {
@@ -32,30 +31,10 @@ func (c *Client) Search(ctx context.Context, apiKey, query string, size int) ([]
 	return hits, nil
 }
 
-// SearchQuery returns the urlscan query for an observable (PROTOCOL.md §4):
-// page.ip for ip and ipv6, page.domain for domain and hostname,
-// page.url.keyword for url, hash for sha256, the value quoted with `"` and
-// `\` escaped. A url is matched exactly: page.url is analysed text, and a
-// phrase query on it also finds every other URL that contains the value. Types are
-// matched case-insensitively; an unsupported type or an empty value is an
-// error.
-func SearchQuery(observableType, value string) (string, error) {
-	var field string
-	switch strings.ToLower(observableType) {
-	case "ip", "ipv6":
-		field = "page.ip"
-	case "domain", "hostname":
-		field = "page.domain"
-	case "url":
-		field = "page.url.keyword"
-	case "sha256":
-		field = "hash"
-	default:
-		return "", fmt.Errorf("urlscan: observable type %q is not supported", observableType)
-	}
-	if value == "" {
-		return "", fmt.Errorf("urlscan: empty %s value", strings.ToLower(observableType))
-	}
+// PhraseQuery returns the urlscan.io query that matches value as a phrase
+// in field, e.g. page.domain:"example.com": the value quoted with `"`, and
+// `"` and `\` escaped, so that nothing in it reads as query syntax.
+func PhraseQuery(field, value string) string {
 	var b strings.Builder
 	b.Grow(len(field) + len(value) + 4)
 	b.WriteString(field)
@@ -67,5 +46,5 @@ func SearchQuery(observableType, value string) (string, error) {
 		b.WriteByte(value[i])
 	}
 	b.WriteByte('"')
-	return b.String(), nil
+	return b.String()
 }
