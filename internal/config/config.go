@@ -14,7 +14,8 @@ import (
 )
 
 // DefaultEntitiesLimit is the sightings and judgements per observable when
-// the token carries no usable CTR_ENTITIES_LIMIT.
+// the token carries no usable CTR_ENTITIES_LIMIT (PROTOCOL.md §3, step 8),
+// and when a caller of the relay asks for no positive limit.
 const DefaultEntitiesLimit = 100
 
 // Config is everything the relay can be told at start-up.

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"urlscan-relay/internal/cache"
+	"urlscan-relay/internal/config"
 	"urlscan-relay/internal/ctim"
 	"urlscan-relay/internal/tr"
 	"urlscan-relay/internal/urlscan"
@@ -66,7 +67,7 @@ func examinedPerObservable(t *testing.T, data ctim.ObserveData, hits int, examin
 
 func TestBudgetPopularObservables(t *testing.T) {
 	r := newCachedRigWith(t, popular, 64<<20, defaultBudget)
-	data, errs := r.svc.Observe(context.Background(), "k", fourObservables, DefaultLimit)
+	data, errs := r.svc.Observe(context.Background(), "k", fourObservables, config.DefaultEntitiesLimit)
 	if len(errs) != 0 {
 		t.Fatal(errs)
 	}
@@ -83,7 +84,7 @@ func TestBudgetPopularObservables(t *testing.T) {
 
 func TestBudgetSharedAcrossManyObservables(t *testing.T) {
 	r := newCachedRigWith(t, popular, 64<<20, defaultBudget)
-	data, errs := r.svc.Observe(context.Background(), "k", domains("many", 50), DefaultLimit)
+	data, errs := r.svc.Observe(context.Background(), "k", domains("many", 50), config.DefaultEntitiesLimit)
 	if len(errs) != 0 {
 		t.Fatal(errs)
 	}
@@ -103,7 +104,7 @@ func TestBudgetRoundRobin(t *testing.T) {
 	cfg := defaultBudget
 	cfg.ResultsPerRequest = 26
 	r := newCachedRigWith(t, popular, 64<<20, cfg)
-	data, errs := r.svc.Observe(context.Background(), "k", fourObservables, DefaultLimit)
+	data, errs := r.svc.Observe(context.Background(), "k", fourObservables, config.DefaultEntitiesLimit)
 	if len(errs) != 0 {
 		t.Fatal(errs)
 	}
@@ -116,7 +117,7 @@ func TestBudgetZeroFetchesEveryResult(t *testing.T) {
 	cfg := defaultBudget
 	cfg.ResultsPerObservable = 0
 	r := newCachedRigWith(t, popular, 64<<20, cfg)
-	data, errs := r.svc.Observe(context.Background(), "k", fourObservables, DefaultLimit)
+	data, errs := r.svc.Observe(context.Background(), "k", fourObservables, config.DefaultEntitiesLimit)
 	if len(errs) != 0 {
 		t.Fatal(errs)
 	}
@@ -133,7 +134,7 @@ func TestBudgetZeroFetchesEveryResult(t *testing.T) {
 // the next ten hits of each observable as well as the first ten.
 func TestBudgetCachedResultsAreFree(t *testing.T) {
 	r := newCachedRigWith(t, popular, 64<<20, defaultBudget)
-	if _, errs := r.svc.Observe(context.Background(), "k", fourObservables, DefaultLimit); len(errs) != 0 {
+	if _, errs := r.svc.Observe(context.Background(), "k", fourObservables, config.DefaultEntitiesLimit); len(errs) != 0 {
 		t.Fatal(errs)
 	}
 	searches, err := cache.New(cache.Options[[]urlscan.Hit]{Name: "search", TTL: time.Minute, MaxBytes: 1 << 20, Weigh: WeighHits})
@@ -142,7 +143,7 @@ func TestBudgetCachedResultsAreFree(t *testing.T) {
 	}
 	t.Cleanup(searches.Close)
 	again := New(NewCached(r.client, searches, r.results), defaultBudget)
-	data, errs := again.Observe(context.Background(), "k", fourObservables, DefaultLimit)
+	data, errs := again.Observe(context.Background(), "k", fourObservables, config.DefaultEntitiesLimit)
 	if len(errs) != 0 {
 		t.Fatal(errs)
 	}
@@ -162,12 +163,12 @@ func TestNearlySpentQuotaGoesToNewestHits(t *testing.T) {
 	fo := popular
 	fo.Limits = map[string]int{"retrieve": 50}
 	r := newCachedRigWith(t, fo, 64<<20, defaultBudget)
-	if _, errs := r.svc.Observe(context.Background(), "k", fourObservables, DefaultLimit); len(errs) != 0 {
+	if _, errs := r.svc.Observe(context.Background(), "k", fourObservables, config.DefaultEntitiesLimit); len(errs) != 0 {
 		t.Fatal(errs)
 	}
 	before := resultIDs(r.fake)
 	_, resBefore := r.calls()
-	data, errs := r.svc.Observe(context.Background(), "k", domains("late", 4), DefaultLimit)
+	data, errs := r.svc.Observe(context.Background(), "k", domains("late", 4), config.DefaultEntitiesLimit)
 	if _, res := r.calls(); res-resBefore != 10 {
 		t.Errorf("result calls = %d, want the 10 the quota had left", res-resBefore)
 	}
@@ -236,7 +237,7 @@ func checkNothingJudgedClean(t *testing.T, data ctim.ObserveData, examined map[s
 
 func TestReferCostsOneHitSearch(t *testing.T) {
 	r := newCachedRigWith(t, popular, 64<<20, defaultBudget)
-	refs, errs := r.svc.Refer(context.Background(), "k", fourObservables, DefaultLimit)
+	refs, errs := r.svc.Refer(context.Background(), "k", fourObservables, config.DefaultEntitiesLimit)
 	if len(errs) != 0 {
 		t.Fatal(errs)
 	}
@@ -250,7 +251,7 @@ func TestReferCostsOneHitSearch(t *testing.T) {
 	}
 	// The pivot names each observable's newest scan: the first sighting
 	// observe answers for it.
-	data, errs := r.svc.Observe(context.Background(), "k", fourObservables, DefaultLimit)
+	data, errs := r.svc.Observe(context.Background(), "k", fourObservables, config.DefaultEntitiesLimit)
 	if len(errs) != 0 {
 		t.Fatal(errs)
 	}
@@ -269,7 +270,7 @@ func TestReferCostsOneHitSearch(t *testing.T) {
 	}
 	// After observe, refer reuses its cached searches.
 	s0, _ := r.calls()
-	if _, errs := r.svc.Refer(context.Background(), "k", fourObservables[:1], DefaultLimit); len(errs) != 0 {
+	if _, errs := r.svc.Refer(context.Background(), "k", fourObservables[:1], config.DefaultEntitiesLimit); len(errs) != 0 {
 		t.Fatal(errs)
 	}
 	if s1, _ := r.calls(); s1 != s0 {

@@ -4,13 +4,10 @@ import (
 	"context"
 	"time"
 
+	"urlscan-relay/internal/config"
 	"urlscan-relay/internal/ctim"
 	"urlscan-relay/internal/urlscan"
 )
-
-// DefaultLimit is the number of sightings and judgements per observable
-// when the caller asks for no positive limit (PROTOCOL.md §3, step 8).
-const DefaultLimit = 100
 
 // Observe looks obs up on urlscan.io and maps what it finds onto CTIM: a
 // sighting per search hit, a judgement per malicious scan, an indicator per
@@ -115,9 +112,12 @@ func (s *Service) Deliberate(ctx context.Context, apiKey string, obs []ctim.Obse
 	return ctim.DeliberateData{Verdicts: ctim.NewDocs(verdicts)}, errs
 }
 
+// effectiveLimit is the sightings and judgements per observable of a
+// caller's limit: a caller that asks for no positive limit gets what a
+// token without CTR_ENTITIES_LIMIT gets (PROTOCOL.md §3, step 8).
 func effectiveLimit(limit int) int {
 	if limit <= 0 {
-		return DefaultLimit
+		return config.DefaultEntitiesLimit
 	}
 	return limit
 }

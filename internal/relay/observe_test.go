@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"urlscan-relay/internal/config"
 	"urlscan-relay/internal/ctim"
 	"urlscan-relay/internal/tr"
 	"urlscan-relay/internal/urlscan"
@@ -138,7 +139,7 @@ func TestObserveLimit(t *testing.T) {
 		{"cuts", 2, false, 2, []string{"a", "b"}},
 		{"upstream sends more than asked", 3, true, 3, []string{"a", "b", "c"}},
 		{"above what exists", 50, false, 50, []string{"a", "b", "c", "d", "e"}},
-		{"no limit means the default", 0, false, DefaultLimit, []string{"a", "b", "c", "d", "e"}},
+		{"no limit means the default", 0, false, config.DefaultEntitiesLimit, []string{"a", "b", "c", "d", "e"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			f := newFake()
