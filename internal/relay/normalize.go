@@ -12,10 +12,11 @@ func Normalize(obs []ctim.Observable) []ctim.Observable {
 	out := make([]ctim.Observable, 0, len(obs))
 	seen := make(map[ctim.Observable]struct{}, len(obs))
 	for _, o := range obs {
-		if !Supported(o.Type) {
+		typ := strings.ToLower(o.Type)
+		if typeNamed(typ) == nil {
 			continue
 		}
-		o.Type = strings.ToLower(o.Type)
+		o.Type = typ
 		if _, dup := seen[o]; dup {
 			continue
 		}
