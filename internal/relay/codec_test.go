@@ -55,6 +55,18 @@ func TestCodecsRefusePlantedValues(t *testing.T) {
 			t.Errorf("%s: decoded %+v, want an error", name, got)
 		}
 	}
+	// Empty and missing stats, tags and times answer differently: the
+	// shared tier keeps them apart.
+	edge := slices.Clone(hits[:3])
+	edge[0].Stats, edge[1].Stats, edge[2].Time = []urlscan.Stat{}, nil, time.Time{}
+	if got, err := (HitsCodec{}).Unmarshal(planted(t, edge)); err != nil || !reflect.DeepEqual(got, edge) {
+		t.Errorf("hits with empty, missing stats and no time: %+v, %v; want %+v", got, err, edge)
+	}
+	for _, r := range []*urlscan.Result{{Tags: []string{}}, {Categories: []string{}, Malicious: true}, {}} {
+		if got, err := (ResultCodec{}).Unmarshal(planted(t, r)); err != nil || !reflect.DeepEqual(got, r) {
+			t.Errorf("result %+v came back %+v, %v", r, got, err)
+		}
+	}
 	if r, err := (ResultCodec{}).Unmarshal(planted(t, nil)); err != nil || r != nil {
 		t.Errorf("null result (a deleted scan) = %v, %v; want nil, nil", r, err)
 	}
