@@ -9,6 +9,8 @@ import (
 	"hash/maphash"
 	"sync"
 	"time"
+
+	"github.com/hashicorp/golang-lru/v2/simplelru"
 )
 
 // Defaults for the zero values of Options.
@@ -32,16 +34,18 @@ type Tally struct {
 	seed maphash.Seed
 
 	mu    sync.Mutex
-	keys  map[string]*keyTally
-	swept int64 // unix nanos of the last sweep
+	keys  *simplelru.LRU[string, *keyTally] // the least recently active key goes first
+	swept int64                             // unix nanos of the last sweep
 }
 
 // sweepEvery is how often Note drops what is older than Keep.
 const sweepEvery = time.Hour
 
+// keyTally holds one key's lookups, least recent first: a new observable
+// past MaxPerKey replaces the least recent one at once, and a sweep stops
+// at the first lookup within Keep.
 type keyTally struct {
-	seen    map[uint64]mark
-	touched int64 // unix nanos
+	seen *simplelru.LRU[uint64, mark]
 }
 
 // mark is the latest lookup of one observable.
@@ -64,7 +68,8 @@ func New(o Options) *Tally {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
-	return &Tally{o: o, seed: maphash.MakeSeed(), keys: make(map[string]*keyTally)}
+	keys, _ := simplelru.NewLRU[string, *keyTally](o.MaxKeys, nil) // only a size below 1 fails
+	return &Tally{o: o, seed: maphash.MakeSeed(), keys: keys}
 }
 
 // hash is the observable's salted hash; the salt is this process's own,
@@ -88,19 +93,13 @@ func (t *Tally) Note(keyID, typ, value string, malicious bool) {
 	if now-t.swept >= int64(sweepEvery) {
 		t.sweepLocked(now)
 	}
-	kt := t.keys[keyID]
-	if kt == nil {
-		if len(t.keys) >= t.o.MaxKeys {
-			t.evictKeyLocked()
-		}
-		kt = &keyTally{seen: make(map[uint64]mark)}
-		t.keys[keyID] = kt
+	kt, ok := t.keys.Get(keyID)
+	if !ok {
+		seen, _ := simplelru.NewLRU[uint64, mark](t.o.MaxPerKey, nil)
+		kt = &keyTally{seen: seen}
+		t.keys.Add(keyID, kt)
 	}
-	kt.touched = now
-	if _, ok := kt.seen[h]; !ok && len(kt.seen) >= t.o.MaxPerKey {
-		t.pruneLocked(kt, now)
-	}
-	kt.seen[h] = mark{at: now, malicious: malicious}
+	kt.seen.Add(h, mark{at: now, malicious: malicious})
 }
 
 // Count returns how many distinct observables keyID looked up since
@@ -109,11 +108,11 @@ func (t *Tally) Count(keyID string, since time.Time) (malicious, other int) {
 	from := since.UnixNano()
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	kt := t.keys[keyID]
-	if kt == nil {
+	kt, ok := t.keys.Peek(keyID)
+	if !ok {
 		return 0, 0
 	}
-	for _, m := range kt.seen {
+	for _, m := range kt.seen.Values() {
 		if m.at < from {
 			continue
 		}
@@ -126,51 +125,23 @@ func (t *Tally) Count(keyID string, since time.Time) (malicious, other int) {
 	return malicious, other
 }
 
-// pruneLocked drops the lookups older than Keep and, if the key is still
-// full, its least recent one.
-func (t *Tally) pruneLocked(kt *keyTally, now int64) {
-	cutoff := now - int64(t.o.Keep)
-	var oldest uint64
-	oldestAt := int64(-1)
-	for h, m := range kt.seen {
-		if m.at < cutoff {
-			delete(kt.seen, h)
-			continue
-		}
-		if oldestAt < 0 || m.at < oldestAt {
-			oldest, oldestAt = h, m.at
-		}
-	}
-	if len(kt.seen) >= t.o.MaxPerKey && oldestAt >= 0 {
-		delete(kt.seen, oldest)
-	}
-}
-
 // sweepLocked drops every lookup older than Keep, and keys left with
 // none, so that no hash outlives the longest period by more than
 // sweepEvery.
 func (t *Tally) sweepLocked(now int64) {
 	t.swept = now
 	cutoff := now - int64(t.o.Keep)
-	for k, kt := range t.keys {
-		for h, m := range kt.seen {
-			if m.at < cutoff {
-				delete(kt.seen, h)
+	for _, k := range t.keys.Keys() {
+		kt, _ := t.keys.Peek(k)
+		for {
+			_, m, ok := kt.seen.GetOldest()
+			if !ok || m.at >= cutoff {
+				break
 			}
+			kt.seen.RemoveOldest()
 		}
-		if len(kt.seen) == 0 {
-			delete(t.keys, k)
-		}
-	}
-}
-
-func (t *Tally) evictKeyLocked() {
-	var oldest string
-	at := int64(-1)
-	for k, kt := range t.keys {
-		if at < 0 || kt.touched < at {
-			oldest, at = k, kt.touched
+		if kt.seen.Len() == 0 {
+			t.keys.Remove(k)
 		}
 	}
-	delete(t.keys, oldest)
 }

@@ -56,9 +56,23 @@ func TestTallyBounds(t *testing.T) {
 	c.Advance(24*time.Hour + sweepEvery)
 	tl.Note("k4", "ip", "y", false)
 	tl.mu.Lock()
-	n := len(tl.keys)
+	n := tl.keys.Len()
 	tl.mu.Unlock()
 	if n != 1 {
 		t.Errorf("%d keys after Keep, want only k4", n)
+	}
+}
+
+// BenchmarkTallyNoteFull measures a new observable noted for a key that
+// already holds DefaultMaxPerKey: the steady state of a busy tenant.
+func BenchmarkTallyNoteFull(b *testing.B) {
+	tl := New(Options{})
+	for i := range DefaultMaxPerKey {
+		tl.Note("k", "ip", fmt.Sprint(i), false)
+	}
+	i := DefaultMaxPerKey
+	for b.Loop() {
+		i++
+		tl.Note("k", "ip", fmt.Sprint(i), false)
 	}
 }

@@ -8,6 +8,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/hashicorp/golang-lru/v2/simplelru"
+
 	"urlscan-relay/internal/cooloff"
 )
 
@@ -53,15 +55,15 @@ type Book struct {
 	log *slog.Logger
 
 	mu    sync.Mutex
-	keys  map[string]*keyBook
-	swept time.Time // when sweepLocked last ran
+	keys  *simplelru.LRU[string, *keyBook] // the key written least recently goes first
+	swept time.Time                        // when sweepLocked last ran
 }
 
 // keyBook is what memory holds for one API key.
 type keyBook struct {
 	scans   []Scan    // newest first
 	read    time.Time // when Remote was last read for this key
-	touched time.Time // for eviction
+	touched time.Time // last written, for the sweep
 }
 
 // New returns an empty Book.
@@ -91,7 +93,8 @@ func New(o Options) *Book {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Book{o: o, log: log, keys: make(map[string]*keyBook)}
+	keys, _ := simplelru.NewLRU[string, *keyBook](o.MaxKeys, nil) // only a size below 1 fails
+	return &Book{o: o, log: log, keys: keys}
 }
 
 // Keep is how long the Book keeps a scan.
@@ -131,8 +134,8 @@ func (b *Book) Scans(ctx context.Context, keyID string) []Scan {
 	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	kb := b.keys[keyID]
-	if kb == nil {
+	kb, ok := b.keys.Peek(keyID)
+	if !ok {
 		return nil
 	}
 	kb.scans = keepSince(kb.scans, now.Add(-b.o.Keep), b.o.MaxPerKey)
@@ -146,8 +149,8 @@ func (b *Book) Scans(ctx context.Context, keyID string) []Scan {
 func (b *Book) Generation(keyID, query string) string {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	kb := b.keys[keyID]
-	if kb == nil {
+	kb, ok := b.keys.Peek(keyID)
+	if !ok {
 		return ""
 	}
 	for i := range kb.scans {
@@ -161,8 +164,8 @@ func (b *Book) Generation(keyID, query string) string {
 func (b *Book) stale(keyID string, now time.Time) bool {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	kb := b.keys[keyID]
-	return kb == nil || now.Sub(kb.read) >= b.o.Refresh
+	kb, ok := b.keys.Peek(keyID)
+	return !ok || now.Sub(kb.read) >= b.o.Refresh
 }
 
 // refresh merges the Remote's records of keyID into memory.
@@ -203,13 +206,10 @@ func (b *Book) putLocked(keyID string, ss []Scan) *keyBook {
 	if now.Sub(b.swept) >= sweepEvery {
 		b.sweepLocked(now)
 	}
-	kb := b.keys[keyID]
-	if kb == nil {
-		if len(b.keys) >= b.o.MaxKeys {
-			b.evictLocked()
-		}
+	kb, ok := b.keys.Get(keyID)
+	if !ok {
 		kb = &keyBook{}
-		b.keys[keyID] = kb
+		b.keys.Add(keyID, kb) // past MaxKeys, the key written least recently goes
 	}
 	kb.touched = now
 	for _, s := range ss {
@@ -230,24 +230,13 @@ func (b *Book) putLocked(keyID string, ss []Scan) *keyBook {
 func (b *Book) sweepLocked(now time.Time) {
 	b.swept = now
 	since := now.Add(-b.o.Keep)
-	for k, kb := range b.keys {
+	for _, k := range b.keys.Keys() {
+		kb, _ := b.keys.Peek(k)
 		kb.scans = keepSince(kb.scans, since, b.o.MaxPerKey)
 		if len(kb.scans) == 0 && kb.touched.Before(since) {
-			delete(b.keys, k)
+			b.keys.Remove(k)
 		}
 	}
-}
-
-// evictLocked drops the key touched least recently.
-func (b *Book) evictLocked() {
-	var oldest string
-	var at time.Time
-	for k, kb := range b.keys {
-		if oldest == "" || kb.touched.Before(at) {
-			oldest, at = k, kb.touched
-		}
-	}
-	delete(b.keys, oldest)
 }
 
 func (b *Book) remoteFailed(op string, err error) {

@@ -167,7 +167,7 @@ func TestBookSweepsWhatIsPastKeep(t *testing.T) {
 	c.Advance(time.Hour + sweepEvery)
 	b.Record(ctx, "new", scan("id-2", c.Now(), "q"))
 	b.mu.Lock()
-	_, kept := b.keys["old"]
+	_, kept := b.keys.Peek("old")
 	b.mu.Unlock()
 	if kept {
 		t.Error("a key whose scans are all past Keep is still in memory after the sweep")
