@@ -13,17 +13,10 @@ import (
 	"urlscan-relay/internal/urlscan/urlscantest"
 )
 
-// seedDocuments adds urlscantest's fuzz seeds to f.
-func seedDocuments(f *testing.F) {
-	for _, doc := range urlscantest.FuzzSeeds() {
-		f.Add(doc)
-	}
-}
-
 // FuzzMembers checks the validating form against encoding/json (which
 // documents are valid) and gjson (where the members are).
 func FuzzMembers(f *testing.F) {
-	seedDocuments(f)
+	urlscantest.SeedFuzz(f)
 	f.Fuzz(func(t *testing.T, doc []byte) {
 		v, err := Members(doc, "task", "verdicts")
 		valid := json.Valid(doc)
@@ -58,7 +51,7 @@ func FuzzMembers(f *testing.F) {
 // long as the members asked for are valid (the package documentation says
 // why).
 func FuzzStream(f *testing.F) {
-	seedDocuments(f)
+	urlscantest.SeedFuzz(f)
 	for _, s := range []string{
 		`{"data":{"requests":["0123456789abcdef\\\\\"0123456789abcdef\\"]},"task":{"reportURL":"0123456789abcdef\"x"}}`,
 		`{"data":[["[{\"}]"]],"x":"\\","verdicts":{"overall":{"tags":["a\"]"]}}}`,

@@ -22,18 +22,27 @@ func (s *Service) Observe(ctx context.Context, apiKey string, obs []ctim.Observa
 	if len(obs) == 0 {
 		return ctim.ObserveData{}, nil
 	}
-	limit = effectiveLimit(limit)
-	share := s.answerShare(limit, len(obs))
-	ls, quotaErr := s.fetch(ctx, apiKey, obs, share, true)
-	s.note(apiKey, ls)
+	ls, quotaErr, cutErr := s.judge(ctx, apiKey, obs, limit)
 	data, errs := s.observeData(ls)
-	if quotaErr != nil {
-		errs = append(errs, quotaErr)
-	}
-	if err := s.answerCut(ls, share, limit); err != nil {
-		errs = append(errs, err)
+	for _, err := range []error{quotaErr, cutErr} {
+		if err != nil {
+			errs = append(errs, err)
+		}
 	}
 	return data, errs
+}
+
+// judge looks obs up with their result documents, within the answer's
+// bound and the result budget, and notes them for the verdicts tile; it
+// returns the lookups, the error of the scans a nearly spent quota left
+// unexamined, and the warning of an answer held to less than limit
+// (either nil), which observe and deliberate each place in their answer.
+func (s *Service) judge(ctx context.Context, apiKey string, obs []ctim.Observable, limit int) (ls []lookup, quotaErr, cutErr error) {
+	limit = effectiveLimit(limit)
+	share := s.answerShare(limit, len(obs))
+	ls, quotaErr = s.fetch(ctx, apiKey, obs, share, true)
+	s.note(apiKey, ls)
+	return ls, quotaErr, s.answerCut(ls, share, limit)
 }
 
 // observeData maps the lookups onto an observe answer, in lookup order.
@@ -86,17 +95,13 @@ func (s *Service) Deliberate(ctx context.Context, apiKey string, obs []ctim.Obse
 	if len(obs) == 0 {
 		return ctim.DeliberateData{}, nil
 	}
-	limit = effectiveLimit(limit)
-	share := s.answerShare(limit, len(obs))
-	ls, quotaErr := s.fetch(ctx, apiKey, obs, share, true)
-	s.note(apiKey, ls)
-
+	ls, quotaErr, cutErr := s.judge(ctx, apiKey, obs, limit)
 	var (
 		errs     []error
 		verdicts []ctim.Verdict
 	)
-	if err := s.answerCut(ls, share, limit); err != nil {
-		errs = append(errs, err)
+	if cutErr != nil {
+		errs = append(errs, cutErr)
 	}
 	for i := range ls {
 		l := &ls[i]

@@ -12,15 +12,8 @@ import (
 	"urlscan-relay/internal/urlscan/urlscantest"
 )
 
-// seedDocuments adds urlscantest's fuzz seeds to f.
-func seedDocuments(f *testing.F) {
-	for _, doc := range urlscantest.FuzzSeeds() {
-		f.Add(doc)
-	}
-}
-
 func FuzzDecodeSearch(f *testing.F) {
-	seedDocuments(f)
+	urlscantest.SeedFuzz(f)
 	f.Fuzz(func(t *testing.T, doc []byte) {
 		hits, err := decodeSearch(doc, 0)
 		if err != nil {
@@ -51,7 +44,7 @@ func FuzzDecodeSearch(f *testing.F) {
 // the scanner under it accepts, and how reads are cut, is fuzzed in
 // jsonscan.
 func FuzzDecodeResult(f *testing.F) {
-	seedDocuments(f)
+	urlscantest.SeedFuzz(f)
 	for _, s := range []string{
 		`{"data":{"requests":["0123456789abcdef\\\\\"0123456789abcdef\\"]},"task":{"reportURL":"0123456789abcdef\"x"}}`,
 		`{"data":[["[{\"}]"]],"x":"\\","verdicts":{"overall":{"tags":["a\"]"]}}}`,
