@@ -188,18 +188,23 @@ func TestLoadRejects(t *testing.T) {
 		{"SCAN_ALLOW_PRIVATE", "sometimes"},
 	}
 	for _, tt := range tests {
-		t.Run(tt.name+"="+tt.value, func(t *testing.T) {
-			_, err := Load(env(map[string]string{tt.name: tt.value}))
-			if err == nil {
-				t.Fatalf("Load(%s=%q) succeeded, want an error", tt.name, tt.value)
-			}
-			if !strings.HasPrefix(err.Error(), tt.name+":") {
-				t.Errorf("error %q does not name %s", err, tt.name)
-			}
-			if strings.Contains(err.Error(), "hunter2") {
-				t.Errorf("error %q echoes a secret", err)
-			}
-		})
+		t.Run(tt.name+"="+tt.value, func(t *testing.T) { refused(t, tt.name, tt.value) })
+	}
+}
+
+// refused holds that Load refuses name=value with an error that names the
+// variable and never quotes the secret "hunter2" the bad values hold.
+func refused(t *testing.T, name, value string) {
+	t.Helper()
+	_, err := Load(env(map[string]string{name: value}))
+	if err == nil {
+		t.Fatalf("Load(%s=%q) succeeded, want an error", name, value)
+	}
+	if !strings.HasPrefix(err.Error(), name+":") {
+		t.Errorf("error %q does not name %s", err, name)
+	}
+	if strings.Contains(err.Error(), "hunter2") {
+		t.Errorf("error %q echoes a secret", err)
 	}
 }
 
@@ -223,18 +228,7 @@ func TestLoadRejectsURLsWithoutQuotingThem(t *testing.T) {
 		{"REDIS_URL", "tcp://user:hunter2@redis:6379"},
 	}
 	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			_, err := Load(env(map[string]string{tt.name: tt.value}))
-			if err == nil {
-				t.Fatalf("Load(%s=%q) succeeded, want an error", tt.name, tt.value)
-			}
-			if !strings.HasPrefix(err.Error(), tt.name+":") {
-				t.Errorf("error %q does not name %s", err, tt.name)
-			}
-			if strings.Contains(err.Error(), "hunter2") {
-				t.Errorf("error %q echoes a secret", err)
-			}
-		})
+		t.Run(tt.name, func(t *testing.T) { refused(t, tt.name, tt.value) })
 	}
 }
 
