@@ -71,10 +71,11 @@ func SupportedTypes() []string {
 	return names
 }
 
-// SearchQuery returns the urlscan.io API query for an observable: its
-// type's search field matched against the value as a phrase
-// (urlscan.PhraseQuery). Types are matched case-insensitively; an
-// unsupported type or an empty value is an error.
+// SearchQuery returns the urlscan.io API query for an observable
+// (PROTOCOL.md §4): its type's search field matched against the value as a
+// phrase (urlscan.PhraseQuery). Types are matched case-insensitively; an
+// unsupported type or an empty value is an error, worded as it was when
+// the urlscan client built the query.
 func SearchQuery(typ, value string) (string, error) {
 	t := typeNamed(strings.ToLower(typ))
 	if t == nil {
