@@ -109,7 +109,7 @@ func TestSearchLimitFitsTheSize(t *testing.T) {
 }
 
 func TestCheckHitsAndResult(t *testing.T) {
-	ok := Hit{ID: "0192a1b2-c3d4-4e5f-8a9b-0c1d2e3f4a5b", Stats: []Stat{{"requests", "12"}}, Page: Page{URL: "https://x.example/", Domain: "x.example", IP: "192.0.2.1"}}
+	ok := Hit{ID: "0192a1b2-c3d4-4e5f-8a9b-0c1d2e3f4a5b", Stats: []Stat{{Name: "requests", Value: "12"}}, Page: Page{URL: "https://x.example/", Domain: "x.example", IP: "192.0.2.1"}}
 	if err := CheckHits([]Hit{ok}); err != nil {
 		t.Errorf("CheckHits(valid) = %v", err)
 	}
@@ -119,11 +119,11 @@ func TestCheckHitsAndResult(t *testing.T) {
 		"huge url":      func(h *Hit) { h.Page.URL = strings.Repeat("u", maxURLBytes+1) },
 		"huge domain":   func(h *Hit) { h.Page.Domain = strings.Repeat("d", maxDomainBytes+1) },
 		"huge ip":       func(h *Hit) { h.Page.IP = strings.Repeat("1", maxIPBytes+1) },
-		"float stat":    func(h *Hit) { h.Stats = []Stat{{"s", "1.5"}} },
-		"1e999 stat":    func(h *Hit) { h.Stats = []Stat{{"s", "1e999"}} },
-		"text stat":     func(h *Hit) { h.Stats = []Stat{{"s", `1,"x":2`}} },
-		"plus stat":     func(h *Hit) { h.Stats = []Stat{{"s", "+1"}} },
-		"nameless stat": func(h *Hit) { h.Stats = []Stat{{"", "1"}} },
+		"float stat":    func(h *Hit) { h.Stats = []Stat{{Name: "s", Value: "1.5"}} },
+		"1e999 stat":    func(h *Hit) { h.Stats = []Stat{{Name: "s", Value: "1e999"}} },
+		"text stat":     func(h *Hit) { h.Stats = []Stat{{Name: "s", Value: `1,"x":2`}} },
+		"plus stat":     func(h *Hit) { h.Stats = []Stat{{Name: "s", Value: "+1"}} },
+		"nameless stat": func(h *Hit) { h.Stats = []Stat{{Name: "", Value: "1"}} },
 		"many stats":    func(h *Hit) { h.Stats = make([]Stat, maxStats+1) },
 	}
 	for name, mod := range bad {

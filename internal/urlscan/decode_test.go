@@ -22,13 +22,13 @@ func TestSearchFixture(t *testing.T) {
 		{
 			ID:    fixtureIDs[0],
 			Time:  time.Date(2020, 6, 2, 21, 35, 21, 586e6, time.UTC),
-			Stats: []Stat{{"uniqIPs", "1"}, {"consoleMsgs", "0"}, {"dataLength", "553"}, {"encodedDataLength", "684"}, {"requests", "1"}},
+			Stats: []Stat{{Name: "uniqIPs", Value: "1"}, {Name: "consoleMsgs", Value: "0"}, {Name: "dataLength", Value: "553"}, {Name: "encodedDataLength", Value: "684"}, {Name: "requests", Value: "1"}},
 			Page:  Page{URL: "https://exclusivehopie.com/onlinevisitor_us_zt_m/index_1.php", Domain: "exclusivehopie.com", IP: "1.1.1.1"},
 		},
 		{
 			ID:    fixtureIDs[1],
 			Time:  time.Date(2020, 6, 2, 19, 33, 14, 851e6, time.UTC),
-			Stats: []Stat{{"uniqIPs", "1"}, {"consoleMsgs", "0"}, {"dataLength", "3801"}, {"encodedDataLength", "4401"}, {"requests", "4"}},
+			Stats: []Stat{{Name: "uniqIPs", Value: "1"}, {Name: "consoleMsgs", Value: "0"}, {Name: "dataLength", Value: "3801"}, {Name: "encodedDataLength", Value: "4401"}, {Name: "requests", Value: "4"}},
 			Page:  Page{URL: "http://covid19moodtracker.com/", Domain: "covid19moodtracker.com", IP: "1.1.1.1"},
 		},
 	}
@@ -171,7 +171,7 @@ func TestDecodeSearchLenient(t *testing.T) {
 		{"hostile ids dropped", `{"results":[{"_id":"../../x"},{"_id":5},{},{"_id":"ok"}]}`, []Hit{{ID: "ok"}}},
 		{"stats {} and null", `{"results":[{"_id":"a","stats":{}},{"_id":"b","stats":null},{"_id":"c","stats":[1]}]}`, []Hit{{ID: "a", Stats: []Stat{}}, {ID: "b"}, {ID: "c"}}},
 		{"stats keep integers in order", `{"results":[{"_id":"a","stats":{"z":1,"s":"2","a":3.5,"n":null,"m":-1e3,"big":1e999,"z":9,"o":{},"i":-12,"huge":99999999999999999999}}]}`,
-			[]Hit{{ID: "a", Stats: []Stat{{"z", "1"}, {"i", "-12"}}}}},
+			[]Hit{{ID: "a", Stats: []Stat{{Name: "z", Value: "1"}, {Name: "i", Value: "-12"}}}}},
 		{"page fields of wrong type", `{"results":[{"_id":"a","page":{"url":1,"domain":["d"],"ip":"1.2.3.4"}}]}`, []Hit{{ID: "a", Page: Page{IP: "1.2.3.4"}}}},
 		{"page not an object", `{"results":[{"_id":"a","page":"x"}]}`, []Hit{{ID: "a"}}},
 		{"time without fraction", `{"results":[{"_id":"a","task":{"time":"2020-06-02T21:35:21Z"}}]}`, []Hit{{ID: "a", Time: time.Date(2020, 6, 2, 21, 35, 21, 0, time.UTC)}}},
