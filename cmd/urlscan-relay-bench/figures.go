@@ -117,13 +117,15 @@ func figures(o options, f floor) []figure {
 		{Name: fmt.Sprintf("warm-%d relay CPU per request", c), Unit: "ms", value: ph(kindWarm, c, cpu)},
 
 		// The popular scenario: 100 hits an observable, within the result
-		// budget. Its cold throughput should match the standard one.
+		// budget. Its cold throughput should be at least 0.9 times the
+		// standard one's (PERFORMANCE.md), though its answers carry ten
+		// times the sightings.
 		{Name: "popular-cold-1 p50 latency", Unit: "ms", value: ph(kindPopular, 1, func(p phaseReport) float64 { return millis(p.Latency.P50) })},
 		{Name: fmt.Sprintf("popular-cold-%d throughput", c), Unit: "req/s", value: popularThroughput},
 		{Name: fmt.Sprintf("popular-cold-%d p99 latency", c), Unit: "ms", value: ph(kindPopular, c, func(p phaseReport) float64 { return millis(p.Latency.P99) })},
 		{Name: fmt.Sprintf("popular-cold-%d peak RSS", c), Unit: "MiB", value: ph(kindPopular, c, func(p phaseReport) float64 { return float64(p.PeakRSS) / mib })},
 		{Name: fmt.Sprintf("popular-cold-%d urlscan calls per request", c), Unit: "calls", value: ph(kindPopular, c, calls), Target: "≤ 44", meets: atMost(44)},
-		{Name: fmt.Sprintf("popular ÷ standard cold-%d throughput", c), Unit: "×", value: ratio(popularThroughput, ph(kindCold, c, func(p phaseReport) float64 { return p.Throughput })), Target: "≥ 1×", meets: atLeast(1)},
+		{Name: fmt.Sprintf("popular ÷ standard cold-%d throughput", c), Unit: "×", value: ratio(popularThroughput, ph(kindCold, c, func(p phaseReport) float64 { return p.Throughput })), Target: "≥ 0.9×", meets: atLeast(0.9)},
 	}
 }
 
