@@ -15,7 +15,6 @@ import (
 	"urlscan-relay/internal/config"
 	"urlscan-relay/internal/relay/assemble"
 	"urlscan-relay/internal/server"
-	"urlscan-relay/internal/tiles"
 )
 
 // Server limits: generous for SecureX, tight for a client that dawdles.
@@ -92,13 +91,11 @@ func serve(ctx context.Context, getenv func(string) string, stdout io.Writer, ho
 	}
 	var draining atomic.Bool
 	deps := server.Deps{
-		Config:  cfg,
-		Version: version,
-		Demo:    hooks.demo,
-		Relay:   rel.Service,
-		Tiles: tiles.New(tiles.Deps{
-			Quotas: rel.Client, Scans: rel.Book, Lookups: rel.Tally, UIURL: cfg.URLScanUIURL,
-		}),
+		Config:     cfg,
+		Version:    version,
+		Demo:       hooks.demo,
+		Relay:      rel.Service,
+		Tiles:      rel.Tiles,
 		Verifier:   verifier,
 		Check:      rel.Client.Check,
 		Ready:      func() bool { return !draining.Load() },

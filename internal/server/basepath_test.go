@@ -45,6 +45,7 @@ func newBasePathRelay(t *testing.T, audience ...string) *basePathRelay {
 	h, err := New(Deps{
 		Config: cfg, Version: "test",
 		Relay:    rel.Service,
+		Tiles:    rel.Tiles,
 		Verifier: verifier, Check: rel.Client.Check,
 		Registerer: reg, Gatherer: reg,
 	})

@@ -35,6 +35,7 @@ func benchStack(b *testing.B, docBytes int) (http.Handler, string, func()) {
 	h, err := New(Deps{
 		Config:   cfg,
 		Relay:    rel.Service,
+		Tiles:    rel.Tiles,
 		Verifier: verifier,
 	})
 	if err != nil {

@@ -59,6 +59,7 @@ func newStack(t *testing.T, iss *authtest.Issuer, mutate func(*config.Config)) *
 		Config:   cfg,
 		Version:  "test",
 		Relay:    rel.Service,
+		Tiles:    rel.Tiles,
 		Verifier: verifier,
 		Check:    rel.Client.Check,
 	})
@@ -118,6 +119,7 @@ var authRoutes = []struct{ path, body string }{
 	{"/deliberate/observables", `[{"type":"ip","value":"1.1.1.1"}]`},
 	{"/refer/observables", `[{"type":"ip","value":"1.1.1.1"}]`},
 	{"/respond/trigger", `{"action-id":"urlscan-scan-private","observable_type":"url","observable_value":"https://x.example/","visibility":"private"}`},
+	{"/tiles/tile-data", `{"tile_id":"urlscan-quota","period":"last_24_hours"}`},
 }
 
 func firstError(t *testing.T, got map[string]any) (code, message string) {

@@ -84,6 +84,7 @@ func newWatchedStack(t *testing.T, iss *authtest.Issuer, mutate func(*config.Con
 		Config:   cfg,
 		Version:  "test",
 		Relay:    recordingRelay{Relay: rel.Service, log: errs},
+		Tiles:    rel.Tiles,
 		Verifier: recordingVerifier{Verifier: verifier, log: errs},
 		Check: func(ctx context.Context, apiKey string) error {
 			err := rel.Client.Check(ctx, apiKey)

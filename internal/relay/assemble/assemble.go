@@ -1,7 +1,7 @@
 // Package assemble builds the relay as the command runs it: the urlscan.io
 // client, its search and result caches (in memory, backed by Redis when
-// REDIS_URL is set), the book of submitted scans, the tally of lookups and
-// the relay service on them. serve, the observe command, the server's
+// REDIS_URL is set), the book of submitted scans, the tally of lookups, and
+// the relay service and the dashboard tiles on them. serve, the observe command, the server's
 // tests and benchmarks all build it here, so that what they run is what
 // production runs.
 package assemble
@@ -45,10 +45,11 @@ type Options struct {
 
 // Relay is the assembled relay. Close releases it.
 type Relay struct {
-	Client  *urlscan.Client // also the quota source of the tiles and the health check
+	Client  *urlscan.Client // also the health check of /health
 	Service *relay.Service
-	Book    *scans.Book    // the scans submitted through the relay
-	Tally   *lookups.Tally // what was looked up, for the tiles
+	Tiles   *tiles.Service // the dashboard tiles: quotas, recent scans, verdicts
+	book    *scans.Book    // the scans submitted through the relay
+	tally   *lookups.Tally // what was looked up, for the verdicts tile
 	closers []func()
 }
 
@@ -115,10 +116,11 @@ func (r *Relay) build(ctx context.Context, cfg config.Config, o Options) error {
 	if store != nil {
 		bookOpts.Remote, bookOpts.Timeout, bookOpts.Gate = store.Scans(), cfg.RedisTimeout, gate
 	}
-	r.Book = scans.New(bookOpts)
-	r.Tally = lookups.New(lookups.Options{Keep: tiles.LongestPeriod})
-	up := relay.NewCached(client, searches, results, relay.SharedResults(cfg.ShareResults)).WithGenerations(r.Book)
+	r.book = scans.New(bookOpts)
+	r.tally = lookups.New(lookups.Options{Keep: tiles.LongestPeriod})
+	up := relay.NewCached(client, searches, results, relay.SharedResults(cfg.ShareResults)).WithGenerations(r.book)
 	r.Service = relay.New(up, r.relayConfig(cfg, o.Logger))
+	r.Tiles = tiles.New(tiles.Deps{Quotas: client, Scans: r.book, Lookups: r.tally, UIURL: cfg.URLScanUIURL})
 	// Follow-ups end first: they use the client and the caches.
 	r.closers = append(r.closers, r.Service.Close)
 	return nil
@@ -135,8 +137,8 @@ func (r *Relay) relayConfig(cfg config.Config, logger *slog.Logger) relay.Config
 		ScanTags:             cfg.ScanTags,
 		ScanCountry:          cfg.ScanCountry,
 		ScanDeny:             cfg.ScanDeny,
-		FollowUp:             relay.FollowUp{Book: r.Book, Wait: cfg.ScanWait, Logger: logger},
-		Lookups:              r.Tally,
+		FollowUp:             relay.FollowUp{Book: r.book, Wait: cfg.ScanWait, Logger: logger},
+		Lookups:              r.tally,
 	}
 }
 
