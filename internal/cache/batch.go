@@ -23,10 +23,7 @@ const maxBatch = 1000
 // nothing without a BatchRemote, and it never fails: a key it could not
 // bring is left to Get. It returns how many keys it brought.
 func (c *Cache[V]) Prefetch(ctx context.Context, keys []string) int {
-	if c.mem == nil || c.remote == nil {
-		return 0
-	}
-	br, ok := c.remote.r.(BatchRemote)
+	br, ok := c.batchRemote()
 	if !ok {
 		return 0
 	}
@@ -108,4 +105,21 @@ func (t *remoteTier[V]) decode(b []byte, now time.Time) (v V, expiresAt int64, o
 		return v, 0, false
 	}
 	return v, expiresAt, true
+}
+
+// Prefetches reports whether Prefetch can bring anything: a caller may
+// then skip building the keys.
+func (c *Cache[V]) Prefetches() bool {
+	_, ok := c.batchRemote()
+	return ok
+}
+
+// batchRemote is the remote tier that Prefetch reads, when memory and a
+// BatchRemote are both there.
+func (c *Cache[V]) batchRemote() (BatchRemote, bool) {
+	if c.mem == nil || c.remote == nil {
+		return nil, false
+	}
+	br, ok := c.remote.r.(BatchRemote)
+	return br, ok
 }

@@ -102,6 +102,9 @@ func (c *Cached) PeekResult(ctx context.Context, apiKey, scanID string) (*urlsca
 // the shared tier in one round trip, so the lookups that follow find them
 // in memory.
 func (c *Cached) PrefetchSearches(ctx context.Context, apiKey string, queries []string, size int) {
+	if !c.searches.Prefetches() {
+		return // memory only: the keys would be built for nothing
+	}
 	keys := make([]string, len(queries))
 	for i, q := range queries {
 		keys[i] = c.searchKey(apiKey, q, size)
@@ -112,6 +115,9 @@ func (c *Cached) PrefetchSearches(ctx context.Context, apiKey string, queries []
 // PrefetchResults does the same for result documents, under the keys
 // Result would use.
 func (c *Cached) PrefetchResults(ctx context.Context, apiKey string, scanIDs []string) {
+	if !c.results.Prefetches() {
+		return
+	}
 	keys := make([]string, len(scanIDs))
 	for i, id := range scanIDs {
 		keys[i] = c.resultKey(apiKey, id)
