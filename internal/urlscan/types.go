@@ -9,15 +9,7 @@ import (
 )
 
 // Hit is one search result, reduced to the fields the relay maps.
-//
-// The blank fields tell CBOR, in which the caches share these values
-// through Redis (relay.HitsCodec), to write the fields as an array in
-// their order rather than as a map of their names: a replica decodes 44
-// values for a standard request it reads from Redis, and the names were a
-// quarter of that work (BenchmarkCodecs). A change of fields or of their
-// order changes the stored format (see rediscache.DefaultKeyPrefix).
 type Hit struct {
-	_     struct{}  `cbor:",toarray"`
 	ID    string    // _id: the scan's uuid
 	Time  time.Time // task.time in UTC; zero when missing or unreadable
 	Stats []Stat    // stats, in the order urlscan sent them
@@ -26,14 +18,12 @@ type Hit struct {
 
 // Stat is one key of a hit's stats object with its numeric value.
 type Stat struct {
-	_     struct{} `cbor:",toarray"`
 	Name  string
 	Value json.Number
 }
 
 // Page is the page a scan landed on.
 type Page struct {
-	_      struct{} `cbor:",toarray"`
 	URL    string
 	Domain string
 	IP     string
@@ -42,7 +32,6 @@ type Page struct {
 // Result is a scan's result document, reduced to the fields the relay maps.
 // Real documents run to megabytes; only these few fields are kept.
 type Result struct {
-	_             struct{}  `cbor:",toarray"`
 	Time          time.Time // task.time in UTC; zero when missing or unreadable
 	ReportURL     string    // task.reportURL
 	ScreenshotURL string    // task.screenshotURL
