@@ -30,9 +30,14 @@ func main() {
 	// An observe answer mints about a hundred transient ids: draw their
 	// randomness in batches rather than one read each.
 	uuid.EnableRandPool()
-	// The memory limit is the process's too, set here for the same reason.
-	if limit, ok := softMemoryLimit(os.Args, os.Getenv); ok {
-		debug.SetMemoryLimit(limit)
+	// The collector's settings are the process's too, set here for the
+	// same reason.
+	gc := collector(os.Args, os.Getenv)
+	if gc.memoryLimit > 0 {
+		debug.SetMemoryLimit(gc.memoryLimit)
+	}
+	if gc.gcPercent > 0 {
+		debug.SetGCPercent(gc.gcPercent)
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	err := run(ctx, os.Args, os.Getenv, os.Stdout, os.Stderr)

@@ -173,35 +173,43 @@ func TestRunRejectsBadConfig(t *testing.T) {
 	}
 }
 
-// The soft memory limit is set by main, for serve only, unless GOMEMLIMIT
-// is set; run sets nothing process-wide.
-func TestSoftMemoryLimit(t *testing.T) {
+// The collector's settings are set by main, for serve only: a soft memory
+// limit unless GOMEMLIMIT is set, and GOGC unless GOGC is set or no limit
+// holds; run sets nothing process-wide.
+func TestCollectorSettings(t *testing.T) {
+	const limit16 = (16 + softMemoryHeadroomMB) << 20
 	tests := []struct {
-		args   []string
-		env    map[string]string
-		want   int64
-		wantOK bool
+		args []string
+		env  map[string]string
+		want gcSettings
 	}{
-		{[]string{"urlscan-relay"}, nil, (16 + softMemoryHeadroomMB) << 20, true},
-		{[]string{"urlscan-relay", "serve"}, map[string]string{"CACHE_MAX_MB": "100"}, (100 + softMemoryHeadroomMB) << 20, true},
-		{[]string{"urlscan-relay", "serve"}, map[string]string{"GOMEMLIMIT": "1GiB"}, 0, false},
-		{[]string{"urlscan-relay", "observe", "ip", "1.1.1.1"}, nil, 0, false},
-		{[]string{"urlscan-relay", "version"}, nil, 0, false},
-		{[]string{"urlscan-relay"}, map[string]string{"PORT": "bad"}, 0, false},
+		{[]string{"urlscan-relay"}, nil, gcSettings{limit16, gcPercent}},
+		{[]string{"urlscan-relay", "serve"}, map[string]string{"CACHE_MAX_MB": "100"}, gcSettings{(100 + softMemoryHeadroomMB) << 20, gcPercent}},
+		{[]string{"urlscan-relay", "serve"}, map[string]string{"GOGC": "50"}, gcSettings{limit16, 0}},
+		{[]string{"urlscan-relay", "serve"}, map[string]string{"GOMEMLIMIT": "1GiB"}, gcSettings{0, gcPercent}},
+		{[]string{"urlscan-relay", "serve"}, map[string]string{"GOMEMLIMIT": "Off"}, gcSettings{}},
+		{[]string{"urlscan-relay", "serve"}, map[string]string{"GOMEMLIMIT": "1GiB", "GOGC": "200"}, gcSettings{}},
+		{[]string{"urlscan-relay", "observe", "ip", "1.1.1.1"}, nil, gcSettings{}},
+		{[]string{"urlscan-relay", "version"}, nil, gcSettings{}},
+		{[]string{"urlscan-relay"}, map[string]string{"PORT": "bad"}, gcSettings{}},
 	}
 	for _, tt := range tests {
-		got, ok := softMemoryLimit(tt.args, func(k string) string { return tt.env[k] })
-		if got != tt.want || ok != tt.wantOK {
-			t.Errorf("softMemoryLimit(%q, %v) = %d, %v; want %d, %v", tt.args, tt.env, got, ok, tt.want, tt.wantOK)
+		if got := collector(tt.args, func(k string) string { return tt.env[k] }); got != tt.want {
+			t.Errorf("collector(%q, %v) = %+v; want %+v", tt.args, tt.env, got, tt.want)
 		}
 	}
 	before := debug.SetMemoryLimit(-1)
+	percent := debug.SetGCPercent(-1)
+	debug.SetGCPercent(percent)
 	_, _, stop := startRelay(t, newFixture(t, "mem-key").env(nil))
 	if err := stop(); err != nil {
 		t.Fatal(err)
 	}
 	if after := debug.SetMemoryLimit(-1); after != before {
 		t.Errorf("run changed the process's memory limit from %d to %d", before, after)
+	}
+	if after := debug.SetGCPercent(percent); after != percent {
+		t.Errorf("run changed the process's GOGC from %d to %d", percent, after)
 	}
 }
 

@@ -52,6 +52,11 @@ type Config struct {
 	// GoMemLimitSet says GOMEMLIMIT is set: the Go runtime applies it, and
 	// the relay sets no soft memory limit of its own.
 	GoMemLimitSet bool
+	// GoMemLimitOff says GOMEMLIMIT=off: no memory limit holds the heap.
+	GoMemLimitOff bool
+	// GoGCSet says GOGC is set: the relay then leaves the collector's
+	// pace to it.
+	GoGCSet bool
 	// URLScanAPIURLSet and JWKSHostsSet say URLSCAN_API_URL and JWKS_HOSTS
 	// are set, which the demo refuses: it must never look like, or talk
 	// to, a production relay's upstreams.
@@ -156,6 +161,8 @@ func Load(getenv func(string) string) (Config, error) {
 	p.duration("SHUTDOWN_DELAY", &c.ShutdownDelay, 0, time.Hour)
 	p.duration("SHUTDOWN_TIMEOUT", &c.ShutdownTimeout, 0, time.Hour)
 	p.present("GOMEMLIMIT", &c.GoMemLimitSet)
+	p.is("GOMEMLIMIT", "off", &c.GoMemLimitOff)
+	p.present("GOGC", &c.GoGCSet)
 	p.present("URLSCAN_API_URL", &c.URLScanAPIURLSet)
 	p.present("JWKS_HOSTS", &c.JWKSHostsSet)
 	p.integer("MAX_CONNECTIONS", &c.MaxConnections, 0, 1<<20)

@@ -36,7 +36,7 @@ func TestLoadDefaults(t *testing.T) {
 	if got.RequestTimeout != 25*time.Second || got.URLScanTimeout != 10*time.Second {
 		t.Errorf("timeouts = %s %s", got.RequestTimeout, got.URLScanTimeout)
 	}
-	if got.LogLevel != slog.LevelInfo || got.GoMemLimitSet || got.URLScanAPIKey != "" || got.LogFormat != "json" || got.TrustProxyHeaders || got.ShareResults || got.RelayAudience != nil {
+	if got.LogLevel != slog.LevelInfo || got.GoMemLimitSet || got.GoMemLimitOff || got.GoGCSet || got.URLScanAPIKey != "" || got.LogFormat != "json" || got.TrustProxyHeaders || got.ShareResults || got.RelayAudience != nil {
 		t.Errorf("misc = %+v", got)
 	}
 	if got.ShutdownDelay != 5*time.Second || got.ShutdownTimeout != 15*time.Second {
@@ -78,6 +78,7 @@ func TestLoadValues(t *testing.T) {
 		"BASE_PATH":                  "/integrations/urlscanio/",
 		"URLSCAN_API_KEY":            " cli-key ",
 		"GOMEMLIMIT":                 "512MiB",
+		"GOGC":                       "200",
 		"MAX_CONNECTIONS":            "300",
 		"IDLE_TIMEOUT":               "45s",
 		"METRICS_ADDR":               "127.0.0.1:9100",
@@ -118,6 +119,8 @@ func TestLoadValues(t *testing.T) {
 		{"BasePath", got.BasePath, "/integrations/urlscanio"},
 		{"URLScanAPIKey", got.URLScanAPIKey, " cli-key "},
 		{"GoMemLimitSet", got.GoMemLimitSet, true},
+		{"GoGCSet", got.GoGCSet, true},
+		{"GoMemLimitOff", got.GoMemLimitOff, false},
 		{"URLScanAPIURLSet", got.URLScanAPIURLSet, true},
 		{"JWKSHostsSet", got.JWKSHostsSet, true},
 		{"MaxConnections", got.MaxConnections, 300},

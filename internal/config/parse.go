@@ -68,6 +68,13 @@ func (p *parser) present(name string, dst *bool) {
 	}
 }
 
+// is sets dst when name holds want, whatever its case and surrounding space.
+func (p *parser) is(name, want string, dst *bool) {
+	if p.err == nil {
+		*dst = strings.EqualFold(strings.TrimSpace(p.getenv(name)), want)
+	}
+}
+
 func (p *parser) integer(name string, dst *int, lo, hi int) {
 	v, ok := p.value(name)
 	if !ok {
