@@ -91,33 +91,29 @@ func FuzzCodecs(f *testing.F) {
 		f.Add([]byte(seed))
 	}
 	f.Fuzz(func(t *testing.T, b []byte) {
-		if hits, err := (HitsCodec{}).Unmarshal(b); err == nil {
-			if err := urlscan.CheckHits(hits); err != nil {
-				t.Fatalf("hits out of bounds: %v", err)
-			}
-			again, err := (HitsCodec{}).Marshal(hits)
-			if err != nil {
-				t.Fatal(err)
-			}
-			back, err := (HitsCodec{}).Unmarshal(again)
-			if err != nil || !reflect.DeepEqual(back, hits) {
-				t.Fatalf("hits do not round-trip: %v\n%+v\n%+v", err, hits, back)
-			}
-		}
-		if r, err := (ResultCodec{}).Unmarshal(b); err == nil {
-			if err := urlscan.CheckResult(r); err != nil {
-				t.Fatalf("result out of bounds: %v", err)
-			}
-			again, err := (ResultCodec{}).Marshal(r)
-			if err != nil {
-				t.Fatal(err)
-			}
-			back, err := (ResultCodec{}).Unmarshal(again)
-			if err != nil || !reflect.DeepEqual(back, r) {
-				t.Fatalf("result does not round-trip: %v\n%+v\n%+v", err, r, back)
-			}
-		}
+		holds[[]urlscan.Hit](t, HitsCodec{}, b, urlscan.CheckHits)
+		holds[*urlscan.Result](t, ResultCodec{}, b, urlscan.CheckResult)
 	})
+}
+
+// holds checks that whatever codec accepts of b passes check and encodes
+// and decodes again to itself.
+func holds[V any](t *testing.T, codec cache.Codec[V], b []byte, check func(V) error) {
+	t.Helper()
+	v, err := codec.Unmarshal(b)
+	if err != nil {
+		return
+	}
+	if err := check(v); err != nil {
+		t.Fatalf("%T out of bounds: %v", v, err)
+	}
+	again, err := codec.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if back, err := codec.Unmarshal(again); err != nil || !reflect.DeepEqual(back, v) {
+		t.Fatalf("%T does not round-trip: %v\n%+v\n%+v", v, err, v, back)
+	}
 }
 
 // benchCodecValues are a search answer of the standard scenario (10 hits)
