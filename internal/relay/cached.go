@@ -215,7 +215,7 @@ func WeighResult(key string, r *urlscan.Result) int {
 	if r == nil {
 		return n
 	}
-	n += resultSize + len(r.ReportURL) + len(r.ScreenshotURL) + len(r.DomURL)
+	n += resultSize + len(r.ReportURL) + len(r.ScreenshotURL) + len(r.DomURL) + len(r.Page.URL) + len(r.Page.Domain) + len(r.Page.IP)
 	for _, t := range r.Tags {
 		n += tagOverhead + len(t)
 	}

@@ -98,18 +98,30 @@ func CheckHits(hits []Hit) error {
 		switch {
 		case !ValidScanID(h.ID):
 			return fmt.Errorf("hit %d: invalid scan id: %w", i, errOutOfBounds)
-		case len(h.Page.URL) > maxURLBytes || len(h.Page.Domain) > maxDomainBytes || len(h.Page.IP) > maxIPBytes:
+		case !pageWithin(h.Page):
 			return fmt.Errorf("hit %d: page field too long: %w", i, errOutOfBounds)
 		case len(h.Stats) > maxStats:
 			return fmt.Errorf("hit %d: %d stats: %w", i, len(h.Stats), errOutOfBounds)
 		}
 		for _, s := range h.Stats {
-			if s.Name == "" || len(s.Name) > maxStatNameBytes || !validInteger(string(s.Value)) {
+			if !validStat(s.Name, string(s.Value)) {
 				return fmt.Errorf("hit %d: invalid stat: %w", i, errOutOfBounds)
 			}
 		}
 	}
 	return nil
+}
+
+// pageWithin reports whether every field of p is within its bound (what
+// pageOf keeps).
+func pageWithin(p Page) bool {
+	return len(p.URL) <= maxURLBytes && len(p.Domain) <= maxDomainBytes && len(p.IP) <= maxIPBytes
+}
+
+// validStat reports whether a stat's name and raw value are within what
+// decodeStats keeps: a named integer.
+func validStat(name, raw string) bool {
+	return name != "" && len(name) <= maxStatNameBytes && validInteger(raw)
 }
 
 // CheckResult is CheckHits for a result document; nil (a deleted scan) is
@@ -120,6 +132,9 @@ func CheckResult(r *Result) error {
 	}
 	if len(r.ReportURL) > maxLinkBytes || len(r.ScreenshotURL) > maxLinkBytes || len(r.DomURL) > maxLinkBytes {
 		return fmt.Errorf("result: link too long: %w", errOutOfBounds)
+	}
+	if !pageWithin(r.Page) {
+		return fmt.Errorf("result: page field too long: %w", errOutOfBounds)
 	}
 	for _, list := range [...][]string{r.Tags, r.Categories} {
 		if len(list) > maxTags {

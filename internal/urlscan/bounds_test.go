@@ -37,7 +37,7 @@ func TestDecodeKeepsStringsWithinBounds(t *testing.T) {
 	}
 	tags[1] = strings.Repeat("t", maxTagBytes+1)
 	tj, _ := json.Marshal(tags)
-	rdoc := fmt.Sprintf(`{"task":{"reportURL":%q,"domURL":%q,"screenshotURL":"https://urlscan.io/s.png"},"verdicts":{"overall":{"malicious":true,"tags":%s,"categories":%s}}}`, eight, eight, tj, tj)
+	rdoc := fmt.Sprintf(`{"task":{"reportURL":%q,"domURL":%q,"screenshotURL":"https://urlscan.io/s.png"},"verdicts":{"overall":{"malicious":true,"tags":%s,"categories":%s}},"page":{"url":%q,"domain":"d.example","ip":"1.2.3.4"}}`, eight, eight, tj, tj, eight)
 	r, err := decodeResultBytes([]byte(rdoc))
 	if err != nil {
 		t.Fatal(err)
@@ -47,6 +47,9 @@ func TestDecodeKeepsStringsWithinBounds(t *testing.T) {
 	}
 	if len(r.Tags) != maxTags || len(r.Categories) != maxTags || r.Tags[1] != "tag2" {
 		t.Errorf("kept %d tags and %d categories (second tag %q), want %d without the over-long one", len(r.Tags), len(r.Categories), r.Tags[1], maxTags)
+	}
+	if p := r.Page; p.URL != "" || p.Domain != "d.example" || p.IP != "1.2.3.4" {
+		t.Errorf("result page: url %d bytes, %q, %q; want the 8 MiB url dropped and the rest kept", len(p.URL), p.Domain, p.IP)
 	}
 	if err := CheckResult(r); err != nil {
 		t.Errorf("CheckResult of a decoded result: %v", err)
@@ -142,6 +145,7 @@ func TestCheckHitsAndResult(t *testing.T) {
 		"huge shot":   {ScreenshotURL: strings.Repeat("r", maxLinkBytes+1)},
 		"many tags":   {Tags: make([]string, maxTags+1)},
 		"huge tag":    {Categories: []string{strings.Repeat("c", maxTagBytes+1)}},
+		"huge page":   {Page: Page{URL: strings.Repeat("u", maxURLBytes+1)}},
 	} {
 		if err := CheckResult(r); err == nil {
 			t.Errorf("CheckResult(%s) = nil, want an error", name)

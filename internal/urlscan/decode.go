@@ -59,11 +59,7 @@ func decodeSearch(doc []byte, size int) ([]Hit, error) {
 			ID:    id,
 			Time:  t,
 			Stats: decodeStats(h.Get("stats")),
-			Page: Page{
-				URL:    bounded(str(page.Get("url")), maxURLBytes),
-				Domain: bounded(str(page.Get("domain")), maxDomainBytes),
-				IP:     bounded(str(page.Get("ip")), maxIPBytes),
-			},
+			Page:  pageOf(page),
 		}}
 		if len(kept) < size {
 			heap.Push(&kept, hit)
@@ -141,7 +137,7 @@ func decodeStats(v gjson.Result) []Stat {
 		if len(stats) == maxStats {
 			return false
 		}
-		if n.Type != gjson.Number || !validInteger(n.Raw) || k.Str == "" || len(k.Str) > maxStatNameBytes {
+		if n.Type != gjson.Number || !validStat(k.Str, n.Raw) {
 			return true
 		}
 		for _, s := range stats {
@@ -172,7 +168,7 @@ func decodeResult(r io.Reader, s *jsonscan.Stream) (*Result, error) {
 func resultOf(task, verdicts, page gjson.Result) *Result {
 	overall := verdicts.Get("overall")
 	return &Result{
-		Page:          Page{URL: str(page.Get("url")), Domain: str(page.Get("domain")), IP: str(page.Get("ip"))},
+		Page:          pageOf(page),
 		Time:          parseTime(task.Get("time")),
 		ReportURL:     bounded(str(task.Get("reportURL")), maxLinkBytes),
 		ScreenshotURL: bounded(str(task.Get("screenshotURL")), maxLinkBytes),
@@ -203,6 +199,16 @@ func decodeScan(doc []byte) (*ScanResponse, error) {
 // str is v when v is a JSON string, else "". It is a copy: gjson's strings
 // point into the whole member they were read from, which a cached value
 // would otherwise keep alive.
+// pageOf is the Page of a hit's or a document's page member, each field
+// within its bound.
+func pageOf(page gjson.Result) Page {
+	return Page{
+		URL:    bounded(str(page.Get("url")), maxURLBytes),
+		Domain: bounded(str(page.Get("domain")), maxDomainBytes),
+		IP:     bounded(str(page.Get("ip")), maxIPBytes),
+	}
+}
+
 func str(v gjson.Result) string {
 	if v.Type != gjson.String {
 		return ""
