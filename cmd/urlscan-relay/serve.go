@@ -50,9 +50,9 @@ type gcSettings struct {
 // caches are most of the live heap, and without a limit the collector lets
 // the heap grow to twice what is live. Unless GOGC is set, and while a
 // memory limit holds (this one, or GOMEMLIMIT other than off),
-// GOGC=gcPercent: a relay's live heap is small besides the caches, and the
-// default GOGC=100 collected it every few requests, while the limit alone
-// holds the memory bound. args and getenv are run's; the configuration read
+// GOGC=gcPercent: at the default GOGC=100 the collector took 14 % of a warm
+// request's CPU (docs/BENCHMARKS.md), while the limit alone holds the
+// memory bound. args and getenv are run's; the configuration read
 // here is read again by run, which reports it if it is bad.
 func collector(args []string, getenv func(string) string) gcSettings {
 	if len(args) > 1 && args[1] != "serve" {

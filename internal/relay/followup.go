@@ -14,11 +14,10 @@ import (
 // Defaults of FollowUp, as urlscan.io advises for polling a scan's result:
 // a first look after about 10 seconds, then one every 2 seconds.
 const (
-	DefaultFirstLook       = 10 * time.Second
-	DefaultPollEvery       = 2 * time.Second
-	DefaultFollowsPerKey   = 4
-	DefaultFollowsInAll    = 64
-	followUpRecordDeadline = 2 * time.Second
+	DefaultFirstLook     = 10 * time.Second
+	DefaultPollEvery     = 2 * time.Second
+	DefaultFollowsPerKey = 4
+	DefaultFollowsInAll  = 64
 )
 
 // FollowUp configures what the relay does after urlscan.io accepts a scan.
@@ -168,8 +167,7 @@ func (f *follower) sleep(d time.Duration) bool {
 	}
 }
 
+// record writes sc to the book, which bounds its own Remote call.
 func (f *follower) record(keyID string, sc scans.Scan) {
-	ctx, cancel := context.WithTimeout(f.ctx, followUpRecordDeadline)
-	defer cancel()
-	f.book.Record(ctx, keyID, sc)
+	f.book.Record(f.ctx, keyID, sc)
 }

@@ -2,7 +2,6 @@ package relay
 
 import (
 	"context"
-	"net/url"
 	"slices"
 
 	"urlscan-relay/internal/scans"
@@ -21,8 +20,8 @@ func (s *Service) submitted(ctx context.Context, apiKey, typ, value string, req 
 		queries = append(queries, q)
 	}
 	if scanAs(typ) == scanAsURL {
-		if u, err := url.Parse(value); err == nil && u.Hostname() != "" {
-			if q, err := SearchQuery("domain", u.Hostname()); err == nil && !slices.Contains(queries, q) {
+		if h := observableHost(typ, value); h != "" {
+			if q, err := SearchQuery("domain", h); err == nil && !slices.Contains(queries, q) {
 				queries = append(queries, q)
 			}
 		}

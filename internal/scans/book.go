@@ -97,9 +97,6 @@ func New(o Options) *Book {
 	return &Book{o: o, log: log, keys: keys}
 }
 
-// Keep is how long the Book keeps a scan.
-func (b *Book) Keep() time.Duration { return b.o.Keep }
-
 // Record writes s, new or updated, for keyID: in memory at once, and to the
 // Remote when there is one and it answers.
 func (b *Book) Record(ctx context.Context, keyID string, s Scan) {
