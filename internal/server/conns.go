@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+
+	"urlscan-relay/internal/promreg"
 )
 
 // Conns is the relay's bookkeeping of its client connections. It holds at
@@ -46,18 +48,11 @@ func NewConns(n int, reg prometheus.Registerer) (*Conns, error) {
 			Help: "Idle client connections closed to make room under MAX_CONNECTIONS.",
 		}),
 	}
-	if reg != nil {
-		for _, m := range []prometheus.Collector{c.gauge, c.evicted} {
-			if err := reg.Register(m); err != nil {
-				return nil, err
-			}
-		}
+	if err := promreg.Register(reg, "server connections", c.gauge, c.evicted); err != nil {
+		return nil, err
 	}
 	return c, nil
 }
-
-// Max is the most connections held open.
-func (c *Conns) Max() int { return c.max }
 
 // Configure has srv report connection states to c and hand each request
 // its connection's framing. The server's general OPTIONS * handler is off,

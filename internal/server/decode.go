@@ -50,12 +50,15 @@ const (
 // the server's ReadTimeout), so that the client is not reset before it
 // reads.
 func readBody(r *http.Request, limit int64) ([]byte, error) {
-	tooBig := closeAfter{tr.New(tr.InvalidArgument, fmt.Sprintf(
-		"Request body is larger than the limit of MAX_BODY_BYTES=%d bytes.", limit))}
+	// Built only on refusal: readBody runs for every POST.
+	tooBig := func() error {
+		return closeAfter{tr.New(tr.InvalidArgument, fmt.Sprintf(
+			"Request body is larger than the limit of MAX_BODY_BYTES=%d bytes.", limit))}
+	}
 	if r.ContentLength > limit && strings.EqualFold(r.Header.Get("Expect"), "100-continue") {
 		// The client waits for a go-ahead it will not get: nothing to
 		// drain.
-		return nil, tooBig
+		return nil, tooBig()
 	}
 	body, err := io.ReadAll(io.LimitReader(r.Body, limit+1))
 	if err != nil {
@@ -65,7 +68,7 @@ func readBody(r *http.Request, limit int64) ([]byte, error) {
 		if r.ContentLength <= limit+maxDrainBytes {
 			_, _ = io.CopyN(io.Discard, r.Body, maxDrainBytes)
 		}
-		return nil, tooBig
+		return nil, tooBig()
 	}
 	return body, nil
 }
