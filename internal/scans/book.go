@@ -126,7 +126,7 @@ func (b *Book) Record(ctx context.Context, keyID string, s Scan) {
 // another replica submitted shows within about a second.
 func (b *Book) Scans(ctx context.Context, keyID string) []Scan {
 	now := b.o.Now()
-	if b.o.Remote != nil && b.stale(keyID, now) && b.o.Gate.Open() {
+	if b.o.Remote != nil && b.o.Gate.Open() && b.claimRefresh(keyID, now) {
 		b.refresh(ctx, keyID, now)
 	}
 	b.mu.Lock()
@@ -158,11 +158,23 @@ func (b *Book) Generation(keyID, query string) string {
 	return ""
 }
 
-func (b *Book) stale(keyID string, now time.Time) bool {
+// claimRefresh reports whether keyID's copy in memory is older than
+// Refresh, and if so marks it read now: of the requests that find it stale
+// at once, one reads the Remote and the others answer from memory. A key
+// memory has never held is not marked, and is read by each until one
+// refresh stores it.
+func (b *Book) claimRefresh(keyID string, now time.Time) bool {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	kb, ok := b.keys.Peek(keyID)
-	return !ok || now.Sub(kb.read) >= b.o.Refresh
+	if !ok {
+		return true
+	}
+	if now.Sub(kb.read) < b.o.Refresh {
+		return false
+	}
+	kb.read = now
+	return true
 }
 
 // refresh merges the Remote's records of keyID into memory.

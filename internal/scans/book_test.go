@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -174,5 +175,49 @@ func TestBookSweepsWhatIsPastKeep(t *testing.T) {
 	}
 	if g := b.Generation("old", "q"); g != "" {
 		t.Errorf("Generation of a swept key = %q", g)
+	}
+}
+
+// heldRemote is a memRemote whose first read waits for release.
+type heldRemote struct {
+	*memRemote
+	held    atomic.Bool
+	entered chan struct{}
+	release chan struct{}
+}
+
+func (h *heldRemote) Recent(ctx context.Context, keyID string, max int) ([][]byte, error) {
+	if h.held.CompareAndSwap(false, true) {
+		close(h.entered)
+		<-h.release
+	}
+	return h.memRemote.Recent(ctx, keyID, max)
+}
+
+// TestStaleKeyIsReadOnceAtATime holds that requests finding a key stale
+// while another is reading it answer from memory instead of reading the
+// Remote again.
+func TestStaleKeyIsReadOnceAtATime(t *testing.T) {
+	r := &heldRemote{memRemote: &memRemote{}, entered: make(chan struct{}), release: make(chan struct{})}
+	c := clocktest.New(t0)
+	b := New(Options{Remote: r, Now: c.Now})
+	ctx := context.Background()
+	b.Record(ctx, "k", scan("id-1", t0, "q"))
+	c.Advance(2 * DefaultRefresh)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		b.Scans(ctx, "k")
+	}()
+	<-r.entered // the first request is reading the Remote
+	if got := b.Scans(ctx, "k"); len(got) != 1 {
+		t.Errorf("a request during the read = %v, want the scan from memory", ids(got))
+	}
+	close(r.release)
+	<-done
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.reads != 1 {
+		t.Errorf("the Remote was read %d times, want once", r.reads)
 	}
 }

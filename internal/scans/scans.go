@@ -7,6 +7,7 @@
 package scans
 
 import (
+	"slices"
 	"time"
 )
 
@@ -49,11 +50,4 @@ type Scan struct {
 }
 
 // Answers reports whether the scan belongs in the answer to query.
-func (s *Scan) Answers(query string) bool {
-	for _, q := range s.Queries {
-		if q == query {
-			return true
-		}
-	}
-	return false
-}
+func (s *Scan) Answers(query string) bool { return slices.Contains(s.Queries, query) }

@@ -22,11 +22,16 @@ func encode(w http.ResponseWriter, status int, v any) {
 		body = []byte(`{"errors":[{"type":"fatal","code":"unknown","message":"Unable to encode the answer."}]}`)
 	}
 	h := w.Header()
-	h.Set("Content-Type", "application/json")
-	h.Set("X-Content-Type-Options", "nosniff")
-	h.Set("Cache-Control", "no-store")
+	setJSONHeaders(h)
 	h.Set("Content-Length", strconv.Itoa(len(body)+1))
 	w.WriteHeader(status)
 	_, _ = w.Write(body)
 	_, _ = io.WriteString(w, "\n")
+}
+
+// setJSONHeaders sets the headers of every JSON answer, whole or streamed.
+func setJSONHeaders(h http.Header) {
+	h.Set("Content-Type", "application/json")
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Cache-Control", "no-store")
 }

@@ -53,10 +53,7 @@ func entities(d ctim.ObserveData) int {
 // aborted instead, and the client sees a broken answer rather than a
 // truncated document that parses.
 func streamObserve(w http.ResponseWriter, env envelope, data ctim.ObserveData) {
-	h := w.Header()
-	h.Set("Content-Type", "application/json")
-	h.Set("X-Content-Type-Options", "nosniff")
-	h.Set("Cache-Control", "no-store")
+	setJSONHeaders(w.Header())
 	w.WriteHeader(http.StatusOK)
 	bw := streamWriters.Get().(*bufio.Writer)
 	bw.Reset(w)

@@ -77,21 +77,21 @@ func (c *quotaCache) put(keyID string, q *urlscan.Quotas, now time.Time) {
 }
 
 // quotaTile shows what is left today of each action's quota.
-func quotaTile(qr QuotaReader, now func() time.Time) kind {
+func quotaTile(qr QuotaReader) kind {
 	cache := &quotaCache{got: map[string]quotaAnswer{}}
 	return kind{
 		tile: describe("urlscan-quota", "metric_group", "urlscan.io quota left today",
 			"What is left today of this module's urlscan.io API key quota, per action: searches, result retrievals, and private, unlisted and public scans. The figures are urlscan.io's own, at most a minute old; they do not depend on the period.",
 			"urlscan.io quota left today, per action"),
-		data: func(ctx context.Context, apiKey string, _ Period, _ time.Time) (Data, error) {
+		data: func(ctx context.Context, apiKey string, _ Period, now time.Time) (Data, error) {
 			keyID := urlscan.KeyID(apiKey)
-			q := cache.get(keyID, now())
+			q := cache.get(keyID, now)
 			if q == nil {
 				var err error
 				if q, err = qr.Quotas(ctx, apiKey); err != nil {
 					return Data{}, fmt.Errorf("quotas: %w", err)
 				}
-				cache.put(keyID, q, now())
+				cache.put(keyID, q, now)
 			}
 			metrics := make([]metric, 0, len(quotaActions))
 			for _, a := range quotaActions {

@@ -25,7 +25,7 @@ var periods = []Period{
 	{"last_hour", time.Hour},
 	{"last_24_hours", 24 * time.Hour},
 	{"last_7_days", 7 * 24 * time.Hour},
-	{"last_30_days", 30 * 24 * time.Hour},
+	{"last_30_days", LongestPeriod},
 }
 
 // LongestPeriod is the span of the longest period: what the relay keeps
@@ -109,7 +109,7 @@ func New(d Deps) *Service {
 		s.now = time.Now
 	}
 	s.kinds = []kind{
-		quotaTile(d.Quotas, s.now),
+		quotaTile(d.Quotas),
 		recentScansTile(d.Scans, strings.TrimRight(d.UIURL, "/")),
 		verdictsTile(d.Lookups),
 	}
