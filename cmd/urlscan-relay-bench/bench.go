@@ -103,6 +103,9 @@ func standardPhases(o options) []phase {
 func runStandard(ctx context.Context, r *rig, sc *scenario, bin string) ([]phaseReport, error) {
 	var out []phaseReport
 	for _, ph := range standardPhases(r.opts) {
+		if !r.opts.selected(ph.name) {
+			continue
+		}
 		rep, err := runPhase(ctx, r, sc, bin, ph)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", ph.name, err)

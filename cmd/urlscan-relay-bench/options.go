@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"regexp"
 	"time"
 )
 
@@ -32,9 +33,10 @@ type options struct {
 	smoke          bool
 	soak           bool
 	abuse          bool
-	failEvery      int           // soak: one upstream call in failEvery fails
-	urlscanTimeout time.Duration // soak: the relay's URLSCAN_TIMEOUT
-	idleConns      int           // >0: the idle-connection scenario with this many connections
+	failEvery      int            // soak: one upstream call in failEvery fails
+	urlscanTimeout time.Duration  // soak: the relay's URLSCAN_TIMEOUT
+	idleConns      int            // >0: the idle-connection scenario with this many connections
+	phases         *regexp.Regexp // the phases to run, by name (nil: all); "replica" names the replica scenario
 }
 
 // Defaults of the standard scenario, of the CI smoke and of the soak.
@@ -81,6 +83,11 @@ func parseFlags(args []string, stdout, stderr io.Writer) (options, error) {
 	fs.BoolVar(&o.soak, "soak", false, "run the fault soak instead of the standard benchmark")
 	fs.IntVar(&o.failEvery, "fail-every", 5, "soak: one upstream call in this many fails")
 	fs.DurationVar(&o.urlscanTimeout, "urlscan-timeout", time.Second, "soak: the relay's URLSCAN_TIMEOUT (timeout faults wait longer)")
+	fs.Func("phases", "run only the phases whose names match this regular expression (say '^cold-8$' to profile one; 'replica' selects the replica scenario); the figures of the others are left out", func(v string) error {
+		re, err := regexp.Compile(v)
+		o.phases = re
+		return err
+	})
 	fs.IntVar(&o.idleConns, "idle-conns", 0, "run the idle-connection scenario instead: this many idle keep-alive connections (say 20000), then a valid POST /health")
 	if err := fs.Parse(args[1:]); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -106,6 +113,9 @@ func parseFlags(args []string, stdout, stderr io.Writer) (options, error) {
 	}
 	return o, nil
 }
+
+// selected reports whether the phase (or scenario) of this name runs.
+func (o options) selected(name string) bool { return o.phases == nil || o.phases.MatchString(name) }
 
 // defaults fills what the flags left at zero, by mode.
 func (o *options) defaults() {

@@ -42,6 +42,10 @@ type replicaReport struct {
 func runReplica(ctx context.Context, r *rig, bin, label string) (replicaReport, error) {
 	o := r.opts
 	rep := replicaReport{Bodies: o.replicaBodies}
+	if !o.selected("replica") {
+		rep.Skipped = "not selected by -phases"
+		return rep, nil
+	}
 	rs, err := startRedis(ctx)
 	if errors.Is(err, errNoRedis) {
 		rep.Skipped = err.Error()

@@ -3,6 +3,8 @@ package urlscan
 import (
 	"bytes"
 	"io"
+	"net/http"
+	"net/url"
 	"reflect"
 	"testing"
 	"testing/iotest"
@@ -100,4 +102,34 @@ func BenchmarkDecodeResult(b *testing.B) {
 			}
 		}
 	})
+}
+
+// popularSearch is the fake's answer to a search with 100 hits, the popular
+// scenario's, and the default entities limit.
+func popularSearch(b *testing.B) []byte {
+	fake := urlscantest.NewServer(urlscantest.Options{Hits: 100})
+	defer fake.Close()
+	resp, err := http.Get(fake.URL + "/search/?size=100&q=" + url.QueryEscape(`page.domain:"popular.example"`))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer resp.Body.Close()
+	doc, err := io.ReadAll(resp.Body)
+	if err != nil || resp.StatusCode != http.StatusOK {
+		b.Fatalf("search: %d %v", resp.StatusCode, err)
+	}
+	return doc
+}
+
+// BenchmarkDecodeSearch measures a 100-hit search answer's decoding.
+func BenchmarkDecodeSearch(b *testing.B) {
+	doc := popularSearch(b)
+	b.SetBytes(int64(len(doc)))
+	b.ReportAllocs()
+	for b.Loop() {
+		hits, err := decodeSearch(doc, 100)
+		if err != nil || len(hits) != 100 {
+			b.Fatalf("%d hits, %v", len(hits), err)
+		}
+	}
 }
