@@ -3,8 +3,9 @@
 // the operator allowed, its RS256 signature against that host's JWKS
 // (cached) or, when the operator configured a shared key, its HS256
 // signature against that key, its audience and lifetime, and reads the
-// urlscan.io API key and entities limit from it. Every refusal is a *tr.Error carrying the
-// message SecureX users know; none carries the token or the key.
+// urlscan.io API key and entities limit from it. Every refusal is (or, for
+// a wrong audience, wraps) a *tr.Error carrying the message SecureX users
+// know; none carries the token or the key.
 package auth
 
 import (
@@ -165,13 +166,18 @@ func refuseRedirect(*http.Request, []*http.Request) error { return http.ErrUseLa
 
 // Verify checks the Authorization header value of a request against
 // PROTOCOL.md §3, step by step, and returns the claims of a good token. The
-// token's aud must be one of audiences. Errors are *tr.Error.
+// token's aud must be one of audiences. Errors are *tr.Error, but for a
+// wrong audience, which wraps its *tr.Error (IsWrongAudience).
 func (v *Verifier) Verify(ctx context.Context, authorization string, audiences []string) (*Claims, error) {
 	c, f := v.verify(ctx, authorization, audiences)
 	if f != nil {
 		v.metrics.failures.WithLabelValues(string(f.reason)).Inc()
 		// A copy: failures may be cached and shared between requests.
-		return nil, &tr.Error{Code: f.err.Code, Message: f.err.Message}
+		te := &tr.Error{Code: f.err.Code, Message: f.err.Message}
+		if f.reason == reasonAudience {
+			return nil, &wrongAudience{te}
+		}
+		return nil, te
 	}
 	return c, nil
 }

@@ -1,6 +1,10 @@
 package auth
 
-import "urlscan-relay/internal/tr"
+import (
+	"errors"
+
+	"urlscan-relay/internal/tr"
+)
 
 // The messages of PROTOCOL.md §3, which SecureX users know; each follows
 // "Authorization failed: ".
@@ -58,9 +62,18 @@ func missingKey() *failure {
 	return &failure{reason: reasonMissingKey, err: tr.New(tr.PermissionDenied, tr.MsgMissingKey)}
 }
 
-// IsWrongAudience reports whether err is Verify's refusal of a token whose
-// aud names another URL, so that the caller can say which URL it expected.
+// wrongAudience is Verify's refusal of a token whose aud names none of
+// the request's audiences: the *tr.Error the analyst reads, in a type of
+// its own so that IsWrongAudience knows it by what it is, not by its text.
+type wrongAudience struct{ te *tr.Error }
+
+func (e *wrongAudience) Error() string { return e.te.Error() }
+func (e *wrongAudience) Unwrap() error { return e.te }
+
+// IsWrongAudience reports whether err is, or wraps, Verify's refusal of a
+// token whose aud names another URL, so that the caller can say which URL
+// it expected. An error that only reads the same is not one.
 func IsWrongAudience(err error) bool {
-	te, ok := err.(*tr.Error)
-	return ok && te.Code == tr.AuthorizationError && te.Message == "Authorization failed: "+msgWrongAudience
+	var wa *wrongAudience
+	return errors.As(err, &wa)
 }

@@ -102,10 +102,7 @@ func FuzzVerify(f *testing.F) {
 				}
 				continue
 			}
-			te, ok := err.(*tr.Error)
-			if !ok {
-				t.Fatalf("error %v (%T) is not a *tr.Error", err, err)
-			}
+			te := trError(t, err)
 			if !messages[te.Message] {
 				t.Fatalf("unexpected message %q", te.Message)
 			}

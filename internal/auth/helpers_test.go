@@ -78,10 +78,17 @@ func with(base map[string]any, kv ...any) map[string]any {
 	return out
 }
 
-// trError returns err as a *tr.Error, failing the test when it is not
-// exactly that type.
+// trError returns the *tr.Error of a refusal, failing the test unless err
+// is exactly that type or, for a wrong audience, a *wrongAudience around
+// one whose text it is.
 func trError(t *testing.T, err error) *tr.Error {
 	t.Helper()
+	if wa, ok := err.(*wrongAudience); ok {
+		if got, want := wa.Error(), wa.te.Error(); got != want {
+			t.Fatalf("wrong-audience error reads %q, its *tr.Error %q", got, want)
+		}
+		return wa.te
+	}
 	te, ok := err.(*tr.Error)
 	if !ok {
 		var wrapped *tr.Error
@@ -101,5 +108,8 @@ func wantAuthError(t *testing.T, err error, msg string) {
 	}
 	if got, want := te.Message, "Authorization failed: "+msg; got != want {
 		t.Errorf("message = %q, want %q", got, want)
+	}
+	if got, want := IsWrongAudience(err), msg == msgWrongAudience; got != want {
+		t.Errorf("IsWrongAudience(%v) = %v, want %v", err, got, want)
 	}
 }

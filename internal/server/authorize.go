@@ -12,7 +12,7 @@ import (
 func (s *server) authorize(r *http.Request) (*auth.Claims, error) {
 	claims, err := s.Verifier.Verify(r.Context(), r.Header.Get("Authorization"), s.audiences(r))
 	if err != nil && len(s.Config.RelayAudience) == 0 && auth.IsWrongAudience(err) {
-		return nil, derivedAudienceError(err.(*tr.Error), s.derivedAudience(r))
+		return nil, derivedAudienceError(tr.From(err), s.derivedAudience(r))
 	}
 	return claims, err
 }

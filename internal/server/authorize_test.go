@@ -1,0 +1,33 @@
+package server
+
+import (
+	"context"
+	"testing"
+
+	"urlscan-relay/internal/auth"
+	"urlscan-relay/internal/tr"
+)
+
+// refusingVerifier refuses every token with err.
+type refusingVerifier struct{ err error }
+
+func (v refusingVerifier) Verify(context.Context, string, []string) (*auth.Claims, error) {
+	return nil, v.err
+}
+
+// The derived audience is added only to the verifier's wrong-audience
+// refusal (TestBasePathAudience): a refusal that merely reads the same is
+// answered as it is.
+func TestAuthorizeKnowsAWrongAudienceByItsType(t *testing.T) {
+	lookalike := tr.New(tr.AuthorizationError, "Authorization failed: Wrong configuration-token-audience")
+	h, _ := newTestServer(t, &fakeRelay{}, func(d *Deps) { d.Verifier = refusingVerifier{lookalike} })
+	_, got := do(t, h, "POST", "/observe/observables", `[{"type":"ip","value":"1.1.1.1"}]`, bearer)
+	errs, _ := got["errors"].([]any)
+	if len(errs) != 1 {
+		t.Fatalf("errors = %v, want one", got["errors"])
+	}
+	e, _ := errs[0].(map[string]any)
+	if e["code"] != string(lookalike.Code) || e["message"] != lookalike.Message {
+		t.Errorf("error = %v, want %q %q as it is", e, lookalike.Code, lookalike.Message)
+	}
+}
