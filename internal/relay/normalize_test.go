@@ -34,13 +34,15 @@ func TestNormalize(t *testing.T) {
 	}
 }
 
-func TestSupported(t *testing.T) {
+// Normalize keeps an observable exactly when the relay looks up its type,
+// matched case-insensitively and otherwise as it is.
+func TestNormalizeKeepsSupportedTypes(t *testing.T) {
 	for typ, want := range map[string]bool{
 		"ip": true, "IPv6": true, "domain": true, "URL": true, "hostname": true, "sha256": true,
 		"md5": false, "sha1": false, "email": false, "": false, " ip": false,
 	} {
-		if got := Supported(typ); got != want {
-			t.Errorf("Supported(%q) = %v, want %v", typ, got, want)
+		if got := len(Normalize([]ctim.Observable{ob(typ, "v")})) == 1; got != want {
+			t.Errorf("Normalize keeps type %q: %v, want %v", typ, got, want)
 		}
 	}
 }

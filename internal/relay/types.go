@@ -58,10 +58,6 @@ func typeNamed(name string) *observableType {
 	return nil
 }
 
-// Supported reports whether the relay looks up observables of type typ
-// (matched case-insensitively).
-func Supported(typ string) bool { return typeNamed(strings.ToLower(typ)) != nil }
-
 // SupportedTypes lists the types the relay looks up, lower-case.
 func SupportedTypes() []string {
 	names := make([]string, len(observableTypes))
