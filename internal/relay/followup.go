@@ -75,17 +75,17 @@ func newFollower(up Upstream, c FollowUp, now func() time.Time) *follower {
 }
 
 // follow starts following sc for apiKey, unless the bounds are reached,
-// following is off, or the relay is stopping; it reports whether it did.
-func (f *follower) follow(apiKey string, sc scans.Scan) bool {
+// following is off, or the relay is stopping.
+func (f *follower) follow(apiKey string, sc scans.Scan) {
 	if f.cfg.Wait <= 0 {
-		return false
+		return
 	}
 	keyID := urlscan.KeyID(apiKey)
 	f.mu.Lock()
 	if f.ctx.Err() != nil || f.inAll >= f.cfg.MaxInAll || f.perKey[keyID] >= f.cfg.MaxPerKey {
 		f.mu.Unlock()
 		f.log.Info("scan not followed: too many follow-ups in progress", "scan", sc.ID, "key_id", keyID)
-		return false
+		return
 	}
 	f.inAll++
 	f.perKey[keyID]++
@@ -95,7 +95,6 @@ func (f *follower) follow(apiKey string, sc scans.Scan) bool {
 		defer f.done(keyID)
 		f.run(apiKey, keyID, sc)
 	}()
-	return true
 }
 
 func (f *follower) done(keyID string) {
