@@ -50,15 +50,14 @@ func decodeSearch(doc []byte, size int) ([]Hit, error) {
 		if len(kept) == size && !before(t, i, kept[0].hit.Time, kept[0].i) {
 			return true
 		}
-		id := str(h.Get("_id"))
-		if !ValidScanID(id) {
+		id, page, stats := hitMembers(h)
+		if id.Type != gjson.String || !ValidScanID(id.Str) {
 			return true
 		}
-		page := h.Get("page")
 		hit := rankedHit{i: i, hit: Hit{
-			ID:    id,
+			ID:    strings.Clone(id.Str),
 			Time:  t,
-			Stats: decodeStats(h.Get("stats")),
+			Stats: decodeStats(stats),
 			Page:  pageOf(page),
 		}}
 		if len(kept) < size {
@@ -83,6 +82,30 @@ func decodeSearch(doc []byte, size int) ([]Hit, error) {
 		hits[k] = kept[k].hit
 	}
 	return hits, nil
+}
+
+// hitMembers reads the first _id, page and stats members of a hit in one
+// pass over its members, as repeated lookups would find them.
+func hitMembers(h gjson.Result) (id, page, stats gjson.Result) {
+	var seen uint8
+	h.ForEach(func(k, v gjson.Result) bool {
+		switch k.Str {
+		case "_id":
+			if seen&1 == 0 {
+				id, seen = v, seen|1
+			}
+		case "page":
+			if seen&2 == 0 {
+				page, seen = v, seen|2
+			}
+		case "stats":
+			if seen&4 == 0 {
+				stats, seen = v, seen|4
+			}
+		}
+		return seen != 7
+	})
+	return id, page, stats
 }
 
 // before reports whether a hit seen at at, the ai-th of its answer, comes
@@ -132,7 +155,7 @@ func decodeStats(v gjson.Result) []Stat {
 	if !v.IsObject() {
 		return nil
 	}
-	stats := []Stat{}
+	stats := make([]Stat, 0, len(statNames))
 	v.ForEach(func(k, n gjson.Result) bool {
 		if len(stats) == maxStats {
 			return false
@@ -145,10 +168,25 @@ func decodeStats(v gjson.Result) []Stat {
 				return true
 			}
 		}
-		stats = append(stats, Stat{Name: strings.Clone(k.Str), Value: json.Number(strings.Clone(n.Raw))})
+		stats = append(stats, Stat{Name: statName(k.Str), Value: json.Number(strings.Clone(n.Raw))})
 		return true
 	})
 	return stats
+}
+
+// statNames are the stats urlscan sends with every hit. Their names are
+// kept as these constants rather than copied, one copy fewer per stat.
+var statNames = [...]string{"uniqIPs", "uniqCountries", "dataLength", "encodedDataLength", "requests", "consoleMsgs"}
+
+// statName is name as a string of its own: the constant when urlscan
+// always sends it, else a copy.
+func statName(name string) string {
+	for _, n := range statNames {
+		if n == name {
+			return n
+		}
+	}
+	return strings.Clone(name)
 }
 
 // decodeResult reads a scan's result document from r as it arrives,
@@ -196,18 +234,44 @@ func decodeScan(doc []byte) (*ScanResponse, error) {
 	}, nil
 }
 
-// str is v when v is a JSON string, else "". It is a copy: gjson's strings
-// point into the whole member they were read from, which a cached value
-// would otherwise keep alive.
 // pageOf is the Page of a hit's or a document's page member, each field
 // within its bound.
 func pageOf(page gjson.Result) Page {
+	var (
+		url, domain, ip gjson.Result
+		seen            uint8
+	)
+	if page.IsObject() {
+		// One pass over the members, keeping the first of each name as
+		// a lookup would.
+		page.ForEach(func(k, v gjson.Result) bool {
+			switch k.Str {
+			case "url":
+				if seen&1 == 0 {
+					url, seen = v, seen|1
+				}
+			case "domain":
+				if seen&2 == 0 {
+					domain, seen = v, seen|2
+				}
+			case "ip":
+				if seen&4 == 0 {
+					ip, seen = v, seen|4
+				}
+			}
+			return seen != 7
+		})
+	}
 	return Page{
-		URL:    bounded(str(page.Get("url")), maxURLBytes),
-		Domain: bounded(str(page.Get("domain")), maxDomainBytes),
-		IP:     bounded(str(page.Get("ip")), maxIPBytes),
+		URL:    bounded(str(url), maxURLBytes),
+		Domain: bounded(str(domain), maxDomainBytes),
+		IP:     bounded(str(ip), maxIPBytes),
 	}
 }
+
+// str is v when v is a JSON string, else "". It is a copy: gjson's strings
+// point into the whole member they were read from, which a cached value
+// would otherwise keep alive.
 
 func str(v gjson.Result) string {
 	if v.Type != gjson.String {
