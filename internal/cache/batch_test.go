@@ -37,7 +37,7 @@ func (r *batchRemote) batchCounts() (batches, keys int) {
 func newBatchPair(t *testing.T) (writer, reader *Cache[string], remote *batchRemote) {
 	t.Helper()
 	remote = &batchRemote{fakeRemote: newFakeRemote()}
-	o := Options[string]{TTL: time.Minute, Remote: remote, Codec: CBORCodec[string]{}}
+	o := Options[string]{TTL: time.Minute, Remote: remote, Codec: stringCodec{}}
 	return newStringCache(t, o), newStringCache(t, o), remote
 }
 
@@ -86,7 +86,7 @@ func TestPrefetchDistrustsTheRemote(t *testing.T) {
 	ctx := context.Background()
 	_, reader, remote := newBatchPair(t)
 	remote.data["garbage"] = []byte("not an envelope")
-	old, _ := CBORCodec[string]{}.Marshal("old")
+	old, _ := stringCodec{}.Marshal("old")
 	remote.data["expired"] = seal(old, time.Now().Add(-time.Second).UnixMilli())
 	remote.data["undecodable"] = seal([]byte{0xff, 0x00}, time.Now().Add(time.Minute).UnixMilli())
 	if n := reader.Prefetch(ctx, []string{"garbage", "expired", "undecodable"}); n != 0 {
@@ -111,7 +111,7 @@ func TestPrefetchDistrustsTheRemote(t *testing.T) {
 // TestPrefetchWithoutBatchRemote holds that a plain Remote is left to Get.
 func TestPrefetchWithoutBatchRemote(t *testing.T) {
 	remote := newFakeRemote()
-	c := newStringCache(t, Options[string]{TTL: time.Minute, Remote: remote, Codec: CBORCodec[string]{}})
+	c := newStringCache(t, Options[string]{TTL: time.Minute, Remote: remote, Codec: stringCodec{}})
 	if n := c.Prefetch(context.Background(), []string{"a"}); n != 0 {
 		t.Errorf("Prefetch brought %d without a batch remote", n)
 	}

@@ -56,7 +56,7 @@ func TestTTLExpiry(t *testing.T) {
 }
 
 func TestTTLZeroDisablesCache(t *testing.T) {
-	c := newStringCache(t, Options[string]{TTL: 0, Remote: newFakeRemote(), Codec: CBORCodec[string]{}})
+	c := newStringCache(t, Options[string]{TTL: 0, Remote: newFakeRemote(), Codec: stringCodec{}})
 	l := &loader{value: "v"}
 	for range 3 {
 		if _, hit, err := c.Get(context.Background(), "k", "", l.load); err != nil || hit {

@@ -7,6 +7,7 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/prometheus/client_golang/prometheus"
 	dto "github.com/prometheus/client_model/go"
@@ -145,4 +146,17 @@ func counterValue(t *testing.T, c prometheus.Counter) float64 {
 		t.Fatalf("Write: %v", err)
 	}
 	return m.GetCounter().GetValue()
+}
+
+// stringCodec is the remote tier's Codec for the string caches of these
+// tests: the bytes themselves, which must be UTF-8 (so a test can plant a
+// value it refuses).
+type stringCodec struct{}
+
+func (stringCodec) Marshal(v string) ([]byte, error) { return []byte(v), nil }
+func (stringCodec) Unmarshal(b []byte) (string, error) {
+	if !utf8.Valid(b) {
+		return "", errors.New("stringCodec: not UTF-8")
+	}
+	return string(b), nil
 }

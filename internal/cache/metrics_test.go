@@ -22,7 +22,7 @@ func TestMetricsMove(t *testing.T) {
 	other.Get(ctx, "shared", "", (&loader{value: "s"}).load)
 
 	c := newStringCache(t, Options[string]{
-		Name: "search", TTL: time.Minute, Registerer: reg, Remote: r, Codec: CBORCodec[string]{}, Now: clock.Now,
+		Name: "search", TTL: time.Minute, Registerer: reg, Remote: r, Codec: stringCodec{}, Now: clock.Now,
 	})
 	l := &loader{value: "v"}
 	c.Get(ctx, "k", "", l.load)      // miss

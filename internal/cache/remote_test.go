@@ -12,7 +12,7 @@ import (
 
 func newRemoteCache(t *testing.T, r Remote, clock *clocktest.Clock, ttl time.Duration) *Cache[string] {
 	t.Helper()
-	return newStringCache(t, Options[string]{TTL: ttl, Remote: r, Codec: CBORCodec[string]{}, Now: clock.Now})
+	return newStringCache(t, Options[string]{TTL: ttl, Remote: r, Codec: stringCodec{}, Now: clock.Now})
 }
 
 func TestRemoteWriteThroughAndReadThrough(t *testing.T) {
@@ -73,7 +73,7 @@ func TestRemoteValueKeepsItsExpiry(t *testing.T) {
 func TestRemoteExpiredEnvelopeIsAMiss(t *testing.T) {
 	clock := clocktest.New(time.Unix(1_700_000_000, 0))
 	r := newFakeRemote()
-	stale, _ := CBORCodec[string]{}.Marshal("stale")
+	stale, _ := stringCodec{}.Marshal("stale")
 	r.data["k"] = seal(stale, clock.Now().Add(-time.Second).UnixMilli())
 	c := newRemoteCache(t, r, clock, time.Minute)
 	v, hit, err := c.Get(context.Background(), "k", "", (&loader{value: "fresh"}).load)
@@ -124,7 +124,7 @@ func TestRemoteCooloffEnds(t *testing.T) {
 	r := newFakeRemote()
 	r.failGet = errRemoteDown
 	c := newStringCache(t, Options[string]{
-		TTL: time.Minute, Remote: r, Codec: CBORCodec[string]{}, Now: clock.Now, RemoteGate: cooloff.New(2*time.Second, 0, clock.Now),
+		TTL: time.Minute, Remote: r, Codec: stringCodec{}, Now: clock.Now, RemoteGate: cooloff.New(2*time.Second, 0, clock.Now),
 	})
 	l := &loader{value: "v"}
 	ctx := context.Background()
@@ -150,7 +150,7 @@ func TestRemoteGateIsShared(t *testing.T) {
 	r := newFakeRemote()
 	r.failGet = errRemoteDown
 	gate := cooloff.New(time.Second, 0, clock.Now)
-	opts := Options[string]{TTL: time.Minute, Remote: r, Codec: CBORCodec[string]{}, Now: clock.Now, RemoteGate: gate}
+	opts := Options[string]{TTL: time.Minute, Remote: r, Codec: stringCodec{}, Now: clock.Now, RemoteGate: gate}
 	first, second := newStringCache(t, opts), newStringCache(t, opts)
 	l := &loader{value: "v"}
 	ctx := context.Background()
@@ -171,7 +171,7 @@ func TestHungRemoteCostsOnlyTheTimeout(t *testing.T) {
 		r := newFakeRemote()
 		r.hang = true
 		c := newStringCache(t, Options[string]{
-			TTL: time.Minute, Remote: r, Codec: CBORCodec[string]{}, RemoteTimeout: 80 * time.Millisecond,
+			TTL: time.Minute, Remote: r, Codec: stringCodec{}, RemoteTimeout: 80 * time.Millisecond,
 		})
 		defer c.Close()
 		l := &loader{value: "v"}
@@ -196,7 +196,7 @@ func TestRemoteExpiryIsClampedToTheTTL(t *testing.T) {
 	clock := clocktest.New(time.Unix(1_700_000_000, 0))
 	r := newFakeRemote()
 	// A value claiming fifty years of life, as a tampered Redis could hold.
-	planted, _ := CBORCodec[string]{}.Marshal("planted")
+	planted, _ := stringCodec{}.Marshal("planted")
 	r.data["k"] = seal(planted, clock.Now().AddDate(50, 0, 0).UnixMilli())
 	c := newRemoteCache(t, r, clock, time.Minute)
 	l := &loader{value: "fresh"}

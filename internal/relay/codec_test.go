@@ -8,75 +8,122 @@ import (
 	"testing"
 	"time"
 
+	"google.golang.org/protobuf/encoding/protowire"
+
 	"urlscan-relay/internal/cache"
 	"urlscan-relay/internal/urlscan"
 )
 
-// planted encodes v as a tampered Redis could hold it: the codec's own
-// encoding, which checks nothing.
-func planted(t *testing.T, v any) []byte {
-	t.Helper()
-	b, err := cache.CBORCodec[any]{}.Marshal(v)
-	if err != nil {
-		t.Fatal(err)
-	}
+// planted encodes hits as a tampered Redis could hold them: the codec's
+// own writer, which checks nothing.
+func planted(hits []urlscan.Hit) []byte {
+	b, _ := HitsCodec{}.Marshal(hits)
 	return b
 }
 
-// deep is a list nested n levels.
-func deep(n int) any {
-	var v any = []any{}
-	for range n {
-		v = []any{v}
+// rawHit is one hit in the shared tier's layout, as fields sends them:
+// how a value the relay never wrote can be made.
+func rawHit(fields ...func([]byte) []byte) []byte {
+	return nested(nil, wireHit, func(b []byte) []byte {
+		for _, f := range fields {
+			b = f(b)
+		}
+		return b
+	})
+}
+
+func rawString(num protowire.Number, s string) func([]byte) []byte {
+	return func(b []byte) []byte { return appendString(b, num, s) }
+}
+
+func rawVarint(num protowire.Number, v uint64) func([]byte) []byte {
+	return func(b []byte) []byte {
+		return protowire.AppendVarint(protowire.AppendTag(b, num, protowire.VarintType), v)
 	}
-	return v
+}
+
+func rawTime(sec int64, ns uint64) func([]byte) []byte {
+	return func(b []byte) []byte {
+		return nested(b, hitTime, func(b []byte) []byte {
+			return rawVarint(timeNanos, ns)(rawVarint(timeSeconds, protowire.EncodeZigZag(sec))(b))
+		})
+	}
 }
 
 func TestCodecsRefusePlantedValues(t *testing.T) {
 	hits, result := benchCodecValues()
 	good := hits[:1]
-	if got, err := (HitsCodec{}).Unmarshal(planted(t, good)); err != nil || !reflect.DeepEqual(got, good) {
+	if got, err := (HitsCodec{}).Unmarshal(planted(good)); err != nil || !reflect.DeepEqual(got, good) {
 		t.Fatalf("valid hits: %v, %v", got, err)
 	}
-	with := func(change func(*urlscan.Hit)) []urlscan.Hit {
+	with := func(change func(*urlscan.Hit)) []byte {
 		h := good[0]
 		h.Stats = slices.Clone(h.Stats)
 		change(&h)
-		return []urlscan.Hit{h}
+		return planted([]urlscan.Hit{h})
 	}
-	for name, v := range map[string]any{
-		"path id":     with(func(h *urlscan.Hit) { h.ID = "../../../evil?x=1#" }),
-		"1e999 stat":  with(func(h *urlscan.Hit) { h.Stats[0].Value = "1e999" }),
-		"huge domain": with(func(h *urlscan.Hit) { h.Page.Domain = strings.Repeat("d", 300) }),
-		"not a list":  map[string]string{"ID": "x"},
-		"deep":        deep(20),
+	id := rawString(hitID, good[0].ID)
+	valid := planted(good)
+	for name, b := range map[string][]byte{
+		"path id":           with(func(h *urlscan.Hit) { h.ID = "../../../evil?x=1#" }),
+		"1e999 stat":        with(func(h *urlscan.Hit) { h.Stats[0].Value = "1e999" }),
+		"huge domain":       with(func(h *urlscan.Hit) { h.Page.Domain = strings.Repeat("d", 300) }),
+		"truncated":         valid[:len(valid)-1],
+		"broken last field": append(slices.Clone(valid[:len(valid)-2]), 0x7f),
+		"unknown field":     rawHit(id, rawVarint(9, 1)),
+		"id as a number":    rawHit(rawVarint(hitID, 7)),
+		"two ids":           rawHit(id, id),
+		"nanos of a second": rawHit(id, rawTime(1e9, uint64(time.Second))),
+		"year 10000":        rawHit(id, rawTime(time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC).Unix(), 0)),
+		"a hit as a number": rawVarint(wireHit, 1)(nil),
+		"group wire type":   protowire.AppendTag(nil, wireHit, protowire.StartGroupType),
+		"field number 2^29": rawVarint(1<<29-1, 1)(nil),
 	} {
-		if got, err := (HitsCodec{}).Unmarshal(planted(t, v)); err == nil {
+		if got, err := (HitsCodec{}).Unmarshal(b); err == nil {
 			t.Errorf("%s: decoded %+v, want an error", name, got)
 		}
+	}
+	if got, err := (HitsCodec{}).Unmarshal(rawHit(id, rawTime(1e9, 5))); err != nil || len(got) != 1 || !got[0].Time.Equal(time.Unix(1e9, 5)) || got[0].Time.Location() != time.UTC {
+		t.Errorf("a time of its own: %+v, %v", got, err)
 	}
 	// Empty and missing stats, tags and times answer differently: the
 	// shared tier keeps them apart.
 	edge := slices.Clone(hits[:3])
 	edge[0].Stats, edge[1].Stats, edge[2].Time = []urlscan.Stat{}, nil, time.Time{}
-	if got, err := (HitsCodec{}).Unmarshal(planted(t, edge)); err != nil || !reflect.DeepEqual(got, edge) {
+	if got, err := (HitsCodec{}).Unmarshal(planted(edge)); err != nil || !reflect.DeepEqual(got, edge) {
 		t.Errorf("hits with empty, missing stats and no time: %+v, %v; want %+v", got, err, edge)
 	}
+	if got, err := (HitsCodec{}).Unmarshal(nil); err != nil || got != nil {
+		t.Errorf("no hits = %v, %v; want nil, nil", got, err)
+	}
+	encode := func(r *urlscan.Result) []byte {
+		b, _ := ResultCodec{}.Marshal(r)
+		return b
+	}
 	for _, r := range []*urlscan.Result{{Tags: []string{}}, {Categories: []string{}, Malicious: true}, {}} {
-		if got, err := (ResultCodec{}).Unmarshal(planted(t, r)); err != nil || !reflect.DeepEqual(got, r) {
+		if got, err := (ResultCodec{}).Unmarshal(encode(r)); err != nil || !reflect.DeepEqual(got, r) {
 			t.Errorf("result %+v came back %+v, %v", r, got, err)
 		}
 	}
-	if r, err := (ResultCodec{}).Unmarshal(planted(t, nil)); err != nil || r != nil {
+	if r, err := (ResultCodec{}).Unmarshal(encode(nil)); err != nil || r != nil {
 		t.Errorf("null result (a deleted scan) = %v, %v; want nil, nil", r, err)
 	}
-	if r, err := (ResultCodec{}).Unmarshal(planted(t, result)); err != nil || !reflect.DeepEqual(r, result) {
+	if r, err := (ResultCodec{}).Unmarshal(encode(result)); err != nil || !reflect.DeepEqual(r, result) {
 		t.Errorf("valid result: %+v, %v; want %+v", r, err, result)
 	}
 	huge := *result
 	huge.ReportURL = strings.Repeat("r", 8<<20)
-	if r, err := (ResultCodec{}).Unmarshal(planted(t, &huge)); err == nil {
+	if r, err := (ResultCodec{}).Unmarshal(encode(&huge)); err == nil {
 		t.Errorf("8 MiB reportURL decoded (%d bytes), want an error", len(r.ReportURL))
+	}
+	for name, b := range map[string][]byte{
+		"no present field": rawString(resultReport, "https://urlscan.io/result/x/")(nil),
+		"two reports":      rawString(resultReport, "a")(rawString(resultReport, "b")(encode(result))),
+		"a hit":            planted(good),
+	} {
+		if r, err := (ResultCodec{}).Unmarshal(b); err == nil {
+			t.Errorf("%s: decoded %+v, want an error", name, r)
+		}
 	}
 }
 

@@ -24,6 +24,16 @@ type result struct {
 	Tags    []string
 }
 
+// jsonCodec is the remote tier's Codec for result in these tests.
+type jsonCodec struct{}
+
+func (jsonCodec) Marshal(v result) ([]byte, error) { return json.Marshal(v) }
+func (jsonCodec) Unmarshal(b []byte) (result, error) {
+	var v result
+	err := json.Unmarshal(b, &v)
+	return v, err
+}
+
 func weighResult(k string, v result) int { return len(k) + len(v.ID) + len(v.Verdict) + 64 }
 
 // replica is one relay instance's result cache: memory of its own, the
@@ -39,7 +49,7 @@ func replicaWith(t *testing.T, s *Store, coolFor time.Duration) *cache.Cache[res
 	t.Helper()
 	c, err := cache.New(cache.Options[result]{
 		Name: "result", TTL: time.Hour, Weigh: weighResult,
-		Remote: s.Remote("result"), Codec: cache.CBORCodec[result]{}, RemoteGate: cooloff.New(coolFor, 0, nil),
+		Remote: s.Remote("result"), Codec: jsonCodec{}, RemoteGate: cooloff.New(coolFor, 0, nil),
 	})
 	if err != nil {
 		t.Fatalf("cache.New: %v", err)
