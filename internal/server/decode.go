@@ -163,6 +163,16 @@ func decodeObject(body []byte) (map[string]any, error) {
 	return fields, nil
 }
 
+// readObject reads a request body within MAX_BODY_BYTES that is one flat
+// JSON object (decodeObject), as the trigger and tile bodies are.
+func (s *server) readObject(r *http.Request) (map[string]any, error) {
+	body, err := readBody(r, s.Config.MaxBodyBytes)
+	if err != nil {
+		return nil, err
+	}
+	return decodeObject(body)
+}
+
 // requireString checks one required, non-blank string field.
 func requireString(fe fieldErrors, item, name string, fields map[string]any) string {
 	v, ok := fields[name]

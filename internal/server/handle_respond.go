@@ -53,11 +53,7 @@ func (s *server) handleTrigger() http.Handler {
 // readTrigger reads a trigger body: the action, the observable and
 // perhaps a visibility.
 func (s *server) readTrigger(r *http.Request) (relay.Trigger, error) {
-	body, err := readBody(r, s.Config.MaxBodyBytes)
-	if err != nil {
-		return relay.Trigger{}, err
-	}
-	fields, err := decodeObject(body)
+	fields, err := s.readObject(r)
 	if err != nil {
 		return relay.Trigger{}, err
 	}

@@ -56,11 +56,7 @@ func (s *server) handleTileData() http.Handler {
 // readTileRequest reads a tile request body with the required string
 // fields names, then checks the token.
 func (s *server) readTileRequest(r *http.Request, names ...string) ([]string, *auth.Claims, error) {
-	body, err := readBody(r, s.Config.MaxBodyBytes)
-	if err != nil {
-		return nil, nil, err
-	}
-	obj, err := decodeObject(body)
+	obj, err := s.readObject(r)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -198,8 +198,8 @@ func TestNothingSupportedNeedsNoToken(t *testing.T) {
 }
 
 func TestShapeIsCheckedBeforeToken(t *testing.T) {
-	for _, path := range []string{"/observe/observables", "/deliberate/observables", "/refer/observables", "/respond/trigger"} {
-		h, v := newTestServer(t, &fakeRelay{}, nil)
+	for _, path := range []string{"/observe/observables", "/deliberate/observables", "/refer/observables", "/respond/trigger", "/tiles/tile", "/tiles/tile-data"} {
+		h, v := newTestServer(t, &fakeRelay{}, func(d *Deps) { d.Tiles = &countingTiles{} })
 		_, got := do(t, h, "POST", path, `{"bad":`, nil)
 		if !strings.Contains(asJSON(got), `"code":"invalid argument"`) {
 			t.Errorf("%s with a bad body = %s, want invalid argument", path, asJSON(got))
@@ -212,20 +212,29 @@ func TestShapeIsCheckedBeforeToken(t *testing.T) {
 
 func TestLimits(t *testing.T) {
 	rel := &fakeRelay{}
+	tl := &countingTiles{}
 	h, _ := newTestServer(t, rel, func(d *Deps) {
 		d.Config.MaxBodyBytes = 128
 		d.Config.MaxObservables = 2
+		d.Tiles = tl
 	})
-	_, got := do(t, h, "POST", "/observe/observables", `[{"type":"ip","value":"`+strings.Repeat("1", 200)+`"}]`, bearer)
-	if s := asJSON(got); !strings.Contains(s, "MAX_BODY_BYTES=128") || !strings.Contains(s, "invalid argument") {
-		t.Errorf("oversized body = %s", s)
+	long := strings.Repeat("1", 200)
+	for _, tc := range []struct{ path, body string }{
+		{"/observe/observables", `[{"type":"ip","value":"` + long + `"}]`},
+		{"/respond/trigger", `{"action-id":"a","observable_type":"url","observable_value":"` + long + `"}`},
+		{"/tiles/tile-data", `{"tile_id":"` + long + `","period":"last_7_days"}`},
+	} {
+		_, got := do(t, h, "POST", tc.path, tc.body, bearer)
+		if s := asJSON(got); !strings.Contains(s, "MAX_BODY_BYTES=128") || !strings.Contains(s, "invalid argument") {
+			t.Errorf("%s: oversized body = %s", tc.path, s)
+		}
 	}
-	_, got = do(t, h, "POST", "/observe/observables", `[{"type":"ip","value":"1"},{"type":"ip","value":"2"},{"type":"ip","value":"3"}]`, bearer)
+	_, got := do(t, h, "POST", "/observe/observables", `[{"type":"ip","value":"1"},{"type":"ip","value":"2"},{"type":"ip","value":"3"}]`, bearer)
 	if s := asJSON(got); !strings.Contains(s, "MAX_OBSERVABLES=2") {
 		t.Errorf("too many observables = %s", s)
 	}
-	if rel.calls.Load() != 0 {
-		t.Errorf("relay called %d times despite the limits", rel.calls.Load())
+	if rel.calls.Load() != 0 || tl.data.Load() != 0 {
+		t.Errorf("relay called %d times, tile data %d, despite the limits", rel.calls.Load(), tl.data.Load())
 	}
 }
 
