@@ -3,7 +3,6 @@ package relay
 import (
 	"encoding/json"
 	"net/netip"
-	"net/url"
 	"strings"
 	"time"
 
@@ -89,7 +88,9 @@ func (s *Service) sighting(o ctim.Observable, h *urlscan.Hit, t time.Time) ctim.
 	}
 	if h.ID != "" {
 		sg.ExternalIDs = []string{h.ID}
-		sg.SourceURI = s.ui + "/result/" + url.PathEscape(h.ID)
+		// The report page without its trailing slash, as the original
+		// relay sent it.
+		sg.SourceURI = strings.TrimSuffix(urlscan.ResultURL(s.ui, h.ID), "/")
 	}
 	return sg
 }

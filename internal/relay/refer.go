@@ -115,7 +115,7 @@ func (s *Service) appendReferences(refs []ctim.Reference, o ctim.Observable, new
 			ID:          "ref-urlscan-latest-" + id,
 			Title:       "Latest scan report",
 			Description: "Open the newest urlscan.io scan of this " + o.Type,
-			URL:         s.ui + "/result/" + newest.ID + "/",
+			URL:         urlscan.ResultURL(s.ui, newest.ID),
 			Categories:  []string{"urlscan.io", "Scan"},
 		})
 	}

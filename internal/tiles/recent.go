@@ -2,7 +2,6 @@ package tiles
 
 import (
 	"context"
-	"net/url"
 	"strings"
 	"time"
 	"unicode"
@@ -46,7 +45,7 @@ func recentScansTile(sl ScanLister, ui string) kind {
 				}
 				n++
 				lines = append(lines, "| "+sc.Submitted.UTC().Format("2006-01-02 15:04")+" | "+markdownText(sc.URL)+" | "+
-					sc.Visibility+" | "+verdictText(sc)+" | ["+"report"+"]("+ui+"/result/"+url.PathEscape(sc.ID)+"/) |")
+					sc.Visibility+" | "+verdictText(sc)+" | ["+"report"+"]("+urlscan.ResultURL(ui, sc.ID)+") |")
 			}
 			if n == 0 {
 				lines = append(lines, "| | No scans submitted in this period. | | | |")

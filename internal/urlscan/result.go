@@ -22,7 +22,7 @@ func (c *Client) Result(ctx context.Context, apiKey, scanID string) (*Result, er
 		return nil, &Error{Endpoint: endpointResult, TR: tr.New(tr.Unknown, msgBadScanID), Err: errInvalidScanID}
 	}
 	var res *Result
-	err := c.doStream(ctx, apiKey, request{endpoint: endpointResult, method: http.MethodGet, url: c.base + "/result/" + url.PathEscape(scanID) + "/", idempotent: true},
+	err := c.doStream(ctx, apiKey, request{endpoint: endpointResult, method: http.MethodGet, url: ResultURL(c.base, scanID), idempotent: true},
 		func(body io.Reader) error {
 			s := c.stream()
 			defer c.streams.Put(s)
@@ -34,4 +34,11 @@ func (c *Client) Result(ctx context.Context, apiKey, scanID string) (*Result, er
 		return nil, err
 	}
 	return res, nil
+}
+
+// ResultURL is where the result of scan id lives under base: its JSON
+// document under the API's URL (URLSCAN_API_URL), its report page under
+// the UI's (URLSCAN_UI_URL). Both are base/result/<id>/, id path-escaped.
+func ResultURL(base, id string) string {
+	return base + "/result/" + url.PathEscape(id) + "/"
 }

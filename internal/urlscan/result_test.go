@@ -75,3 +75,17 @@ func TestResultStreamsBody(t *testing.T) {
 		t.Errorf("got %v, want %v", err, errTooLarge)
 	}
 }
+
+func TestResultURL(t *testing.T) {
+	const id = "14afd7c3-aee5-4906-acde-9a706ce5bb40"
+	for _, tt := range []struct{ base, id, want string }{
+		{"https://urlscan.io", id, "https://urlscan.io/result/" + id + "/"},
+		{"https://urlscan.io/api/v1", id, "https://urlscan.io/api/v1/result/" + id + "/"},
+		// An id is one path segment, whatever it holds.
+		{"https://ui.example", "a/../b?c#d e", "https://ui.example/result/a%2F..%2Fb%3Fc%23d%20e/"},
+	} {
+		if got := ResultURL(tt.base, tt.id); got != tt.want {
+			t.Errorf("ResultURL(%q, %q) = %q, want %q", tt.base, tt.id, got, tt.want)
+		}
+	}
+}
