@@ -24,11 +24,12 @@ import (
 // streamed: the whole document, validated as JSON in full. It is the
 // reference the streaming decoder is measured and fuzzed against.
 func decodeResultStrict(doc []byte) (*Result, error) {
-	v, err := parseObject(doc, "task", "verdicts", "page")
+	raw, err := jsonscan.Members(doc, "task", "verdicts", "page")
 	if err != nil {
 		return nil, err
 	}
-	return resultOf(v[0], v[1], v[2]), nil
+	v := parsed(raw[:2])
+	return resultOf(v[0], v[1], raw[2]), nil
 }
 
 // decodeResultBytes streams doc through a new jsonscan.Stream.

@@ -1,6 +1,7 @@
 package urlscan
 
 import (
+	"bytes"
 	"container/heap"
 	"encoding/json"
 	"io"
@@ -28,38 +29,32 @@ import (
 // the newest size is skipped after its time is read, so an answer of a
 // hundred thousand tiny hits costs size decoded hits, not all of them.
 func decodeSearch(doc []byte, size int) ([]Hit, error) {
-	v, err := parseObject(doc, "results")
+	v, err := jsonscan.Members(doc, "results")
 	if err != nil {
 		return nil, err
-	}
-	results := v[0]
-	if !results.IsArray() {
-		return nil, nil
 	}
 	if size <= 0 {
 		size = math.MaxInt
 	}
 	var kept newestHits
 	i := 0
-	results.ForEach(func(_, h gjson.Result) bool {
+	// Members validated the whole answer; one walk over each hit's
+	// members then finds what is kept.
+	err = jsonscan.EachElement(v[0], func(raw []byte) bool {
 		i++
-		if !h.IsObject() {
-			return true
+		var m hitMembers
+		if jsonscan.EachMember(raw, m.note) != nil {
+			return true // not an object
 		}
-		t := parseTime(h.Get("task.time"))
+		t := parseTimeText(memberText(m.task, "time"))
 		if len(kept) == size && !before(t, i, kept[0].hit.Time, kept[0].i) {
 			return true
 		}
-		id, page, stats := hitMembers(h)
-		if id.Type != gjson.String || !ValidScanID(id.Str) {
+		id := text(m.id)
+		if !ValidScanID(id) {
 			return true
 		}
-		hit := rankedHit{i: i, hit: Hit{
-			ID:    strings.Clone(id.Str),
-			Time:  t,
-			Stats: decodeStats(stats),
-			Page:  pageOf(page),
-		}}
+		hit := rankedHit{i: i, hit: Hit{ID: id, Time: t, Stats: decodeStats(m.stats), Page: pageOf(m.page)}}
 		if len(kept) < size {
 			heap.Push(&kept, hit)
 		} else {
@@ -68,8 +63,8 @@ func decodeSearch(doc []byte, size int) ([]Hit, error) {
 		}
 		return true
 	})
-	if len(kept) == 0 {
-		return nil, nil
+	if err != nil || len(kept) == 0 {
+		return nil, nil // results missing or not a list: no hits
 	}
 	slices.SortFunc(kept, func(a, b rankedHit) int {
 		if before(a.hit.Time, a.i, b.hit.Time, b.i) {
@@ -84,28 +79,30 @@ func decodeSearch(doc []byte, size int) ([]Hit, error) {
 	return hits, nil
 }
 
-// hitMembers reads the first _id, page and stats members of a hit in one
-// pass over its members, as repeated lookups would find them.
-func hitMembers(h gjson.Result) (id, page, stats gjson.Result) {
-	var seen uint8
-	h.ForEach(func(k, v gjson.Result) bool {
-		switch k.Str {
-		case "_id":
-			if seen&1 == 0 {
-				id, seen = v, seen|1
-			}
-		case "page":
-			if seen&2 == 0 {
-				page, seen = v, seen|2
-			}
-		case "stats":
-			if seen&4 == 0 {
-				stats, seen = v, seen|4
-			}
-		}
-		return seen != 7
-	})
-	return id, page, stats
+// hitMembers are the raw members of a hit that decodeSearch reads: the
+// first of each name, as a lookup would find it.
+type hitMembers struct {
+	task, id, page, stats []byte
+}
+
+func (m *hitMembers) note(name, value []byte) bool {
+	var slot *[]byte
+	switch string(memberName(name)) {
+	case "task":
+		slot = &m.task
+	case "_id":
+		slot = &m.id
+	case "page":
+		slot = &m.page
+	case "stats":
+		slot = &m.stats
+	default:
+		return true
+	}
+	if *slot == nil {
+		*slot = value
+	}
+	return m.task == nil || m.id == nil || m.page == nil || m.stats == nil
 }
 
 // before reports whether a hit seen at at, the ai-th of its answer, comes
@@ -151,24 +148,28 @@ func (h *newestHits) Pop() any {
 // int64 integer (1.5, 1e999) is left out rather than passed on.
 // An object without any is an empty, non-nil list (its sighting gets the
 // original's empty table); anything but an object is nil.
-func decodeStats(v gjson.Result) []Stat {
-	if !v.IsObject() {
+func decodeStats(raw []byte) []Stat {
+	if len(raw) == 0 || raw[0] != '{' {
 		return nil
 	}
 	stats := make([]Stat, 0, len(statNames))
-	v.ForEach(func(k, n gjson.Result) bool {
+	_ = jsonscan.EachMember(raw, func(name, n []byte) bool {
 		if len(stats) == maxStats {
 			return false
 		}
-		if n.Type != gjson.Number || !validStat(k.Str, n.Raw) {
+		if n[0] != '-' && (n[0] < '0' || n[0] > '9') {
+			return true // not a number
+		}
+		k := memberName(name)
+		if !validStat(string(k), string(n)) {
 			return true
 		}
 		for _, s := range stats {
-			if s.Name == k.Str {
+			if s.Name == string(k) {
 				return true
 			}
 		}
-		stats = append(stats, Stat{Name: statName(k.Str), Value: json.Number(strings.Clone(n.Raw))})
+		stats = append(stats, Stat{Name: statName(k), Value: json.Number(n)})
 		return true
 	})
 	return stats
@@ -180,13 +181,22 @@ var statNames = [...]string{"uniqIPs", "uniqCountries", "dataLength", "encodedDa
 
 // statName is name as a string of its own: the constant when urlscan
 // always sends it, else a copy.
-func statName(name string) string {
+func statName(name []byte) string {
 	for _, n := range statNames {
-		if n == name {
+		if n == string(name) {
 			return n
 		}
 	}
-	return strings.Clone(name)
+	return string(name)
+}
+
+// memberName is a member's name with its escapes decoded, as gjson
+// decodes them: name itself when it has none.
+func memberName(name []byte) []byte {
+	if bytes.IndexByte(name, '\\') < 0 {
+		return name
+	}
+	return []byte(gjson.Parse(`"` + string(name) + `"`).Str)
 }
 
 // decodeResult reads a scan's result document from r as it arrives,
@@ -198,12 +208,13 @@ func decodeResult(r io.Reader, s *jsonscan.Stream) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	v := parsed(raw)
-	return resultOf(v[0], v[1], v[2]), nil
+	v := parsed(raw[:2])
+	return resultOf(v[0], v[1], raw[2]), nil
 }
 
-// resultOf is the Result of a document's task, verdicts and page members.
-func resultOf(task, verdicts, page gjson.Result) *Result {
+// resultOf is the Result of a document's task, verdicts and (raw) page
+// members.
+func resultOf(task, verdicts gjson.Result, page []byte) *Result {
 	overall := verdicts.Get("overall")
 	return &Result{
 		Page:          pageOf(page),
@@ -234,45 +245,68 @@ func decodeScan(doc []byte) (*ScanResponse, error) {
 	}, nil
 }
 
-// pageOf is the Page of a hit's or a document's page member, each field
-// within its bound.
-func pageOf(page gjson.Result) Page {
-	var (
-		url, domain, ip gjson.Result
-		seen            uint8
-	)
-	if page.IsObject() {
-		// One pass over the members, keeping the first of each name as
-		// a lookup would.
-		page.ForEach(func(k, v gjson.Result) bool {
-			switch k.Str {
+// pageOf is the Page of a hit's or a document's raw page member, each
+// field within its bound: the first of each name, as a lookup would find
+// it.
+func pageOf(raw []byte) Page {
+	var url, domain, ip []byte
+	if len(raw) > 0 && raw[0] == '{' {
+		_ = jsonscan.EachMember(raw, func(name, v []byte) bool {
+			var slot *[]byte
+			switch string(memberName(name)) {
 			case "url":
-				if seen&1 == 0 {
-					url, seen = v, seen|1
-				}
+				slot = &url
 			case "domain":
-				if seen&2 == 0 {
-					domain, seen = v, seen|2
-				}
+				slot = &domain
 			case "ip":
-				if seen&4 == 0 {
-					ip, seen = v, seen|4
-				}
+				slot = &ip
+			default:
+				return true
 			}
-			return seen != 7
+			if *slot == nil {
+				*slot = v
+			}
+			return url == nil || domain == nil || ip == nil
 		})
 	}
 	return Page{
-		URL:    bounded(str(url), maxURLBytes),
-		Domain: bounded(str(domain), maxDomainBytes),
-		IP:     bounded(str(ip), maxIPBytes),
+		URL:    bounded(text(url), maxURLBytes),
+		Domain: bounded(text(domain), maxDomainBytes),
+		IP:     bounded(text(ip), maxIPBytes),
 	}
+}
+
+// text is the raw JSON value v as a string of its own when it is a JSON
+// string, else "".
+func text(v []byte) string {
+	if len(v) < 2 || v[0] != '"' {
+		return ""
+	}
+	if bytes.IndexByte(v, '\\') < 0 {
+		return string(v[1 : len(v)-1])
+	}
+	return gjson.ParseBytes(v).Str // escapes decoded as gjson decodes them
+}
+
+// memberText is text of the first member called name of the raw object
+// obj, or "".
+func memberText(obj []byte, name string) string {
+	var v []byte
+	if len(obj) > 0 && obj[0] == '{' {
+		_ = jsonscan.EachMember(obj, func(k, value []byte) bool {
+			if string(memberName(k)) != name {
+				return true
+			}
+			v = value
+			return false
+		})
+	}
+	return text(v)
 }
 
 // str is v when v is a JSON string, else "". It is a copy: gjson's strings
 // point into the whole member they were read from, which a cached value
 // would otherwise keep alive.
-
 func str(v gjson.Result) string {
 	if v.Type != gjson.String {
 		return ""
@@ -306,8 +340,16 @@ func parseTime(v gjson.Result) time.Time {
 	if v.Type != gjson.String {
 		return time.Time{}
 	}
+	return parseTimeText(v.Str)
+}
+
+// parseTimeText is parseTime of a string's text; "" is the zero time.
+func parseTimeText(s string) time.Time {
+	if s == "" {
+		return time.Time{}
+	}
 	for _, layout := range [...]string{time.RFC3339Nano, "2006-01-02T15:04:05.999999999", "2006-01-02 15:04:05.999999999Z07:00", "2006-01-02 15:04:05.999999999"} {
-		if t, err := time.Parse(layout, v.Str); err == nil {
+		if t, err := time.Parse(layout, s); err == nil {
 			return t.UTC()
 		}
 	}
