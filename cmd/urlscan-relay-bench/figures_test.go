@@ -80,3 +80,15 @@ func TestCompareRatiosAndBar(t *testing.T) {
 		}
 	}
 }
+
+func TestFastestDecoderRun(t *testing.T) {
+	out := []byte("BenchmarkDecodeResult/streaming-2  100  227633 ns/op  1359.32 MB/s\n" +
+		"BenchmarkDecodeResult/streaming-2  100  181075 ns/op  1708.82 MB/s\n" +
+		"BenchmarkDecodeResult/streaming-2  100  253258 ns/op  1221.78 MB/s\nok\n")
+	if v, err := fastest(out); err != nil || v != 1708.82 {
+		t.Errorf("fastest = %v, %v; want 1708.82", v, err)
+	}
+	if _, err := fastest([]byte("FAIL\n")); err == nil {
+		t.Error("no MB/s: want an error")
+	}
+}

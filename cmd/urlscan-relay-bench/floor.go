@@ -88,24 +88,37 @@ func fetchSize(ctx context.Context, client *http.Client, u string) (int64, error
 }
 
 // decoderSpeed runs the decoder's benchmark (go test) and returns its
-// MB/s: the speed the scanner floor is defined by.
+// MB/s: the speed the scanner floor is defined by. It runs three
+// times (once with -smoke) and keeps the fastest: on a shared machine
+// noise only ever slows a run, and a floor taken from a slowed run would
+// flatter the relay.
 func decoderSpeed(ctx context.Context, smoke bool) (float64, error) {
-	benchtime := "3s"
+	benchtime, count := "2s", "3"
 	if smoke {
-		benchtime = "200ms"
+		benchtime, count = "200ms", "1"
 	}
 	ctx, cancel := context.WithTimeout(ctx, 5*time.Minute)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, "go", "test", "-run", "^$", "-bench", decoderBenchmark,
-		"-benchtime", benchtime, "-count", "1", decoderPackage)
+		"-benchtime", benchtime, "-count", count, decoderPackage)
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
 	if err := cmd.Run(); err != nil {
 		return 0, fmt.Errorf("decoder benchmark: %w: %s", err, shorten(out.String(), 300))
 	}
-	m := mbPerS.FindSubmatch(out.Bytes())
-	if m == nil {
-		return 0, fmt.Errorf("decoder benchmark printed no MB/s: %s", shorten(out.String(), 300))
+	return fastest(out.Bytes())
+}
+
+// fastest is the highest MB/s a benchmark's output reports.
+func fastest(out []byte) (float64, error) {
+	best := 0.0
+	for _, m := range mbPerS.FindAllSubmatch(out, -1) {
+		if v, err := strconv.ParseFloat(string(m[1]), 64); err == nil && v > best {
+			best = v
+		}
 	}
-	return strconv.ParseFloat(string(m[1]), 64)
+	if best == 0 {
+		return 0, fmt.Errorf("decoder benchmark printed no MB/s: %s", shorten(string(out), 300))
+	}
+	return best, nil
 }
