@@ -1,6 +1,7 @@
 package relay
 
 import (
+	"bytes"
 	"fmt"
 	"reflect"
 	"slices"
@@ -78,6 +79,7 @@ func TestCodecsRefusePlantedValues(t *testing.T) {
 		"a hit as a number": rawVarint(wireHit, 1)(nil),
 		"group wire type":   protowire.AppendTag(nil, wireHit, protowire.StartGroupType),
 		"field number 2^29": rawVarint(1<<29-1, 1)(nil),
+		"65,537 hits":       bytes.Repeat(rawHit(id), maxWireHits+1),
 	} {
 		if got, err := (HitsCodec{}).Unmarshal(b); err == nil {
 			t.Errorf("%s: decoded %+v, want an error", name, got)
