@@ -2,8 +2,10 @@ package urlscan
 
 import (
 	"encoding/json"
+	"fmt"
 	"reflect"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -179,6 +181,10 @@ func TestDecodeSearchLenient(t *testing.T) {
 		{"time with offset", `{"results":[{"_id":"a","task":{"time":"2020-06-02T23:35:21+02:00"}}]}`, []Hit{{ID: "a", Time: time.Date(2020, 6, 2, 21, 35, 21, 0, time.UTC)}}},
 		{"time unreadable", `{"results":[{"_id":"a","task":{"time":"yesterday"}},{"_id":"b","task":{"time":12}},{"_id":"c","task":"x"}]}`, []Hit{{ID: "a"}, {ID: "b"}, {ID: "c"}}},
 		{"escaped strings", `{"results":[{"_id":"a","page":{"url":"https://x/\u0026\"q\""}}]}`, []Hit{{ID: "a", Page: Page{URL: `https://x/&"q"`}}}},
+		{"first of repeated members", `{"results":[{"_id":"a","_id":"b","task":{"time":"2020-06-02T21:35:21Z","time":"2021-01-01T00:00:00Z"},"task":{},"stats":{"n":1},"stats":{"m":2},"page":{"ip":"1.1.1.1","ip":"2.2.2.2"},"page":{}}]}`,
+			[]Hit{{ID: "a", Time: time.Date(2020, 6, 2, 21, 35, 21, 0, time.UTC), Stats: []Stat{{Name: "n", Value: "1"}}, Page: Page{IP: "1.1.1.1"}}}},
+		{"escaped member names", `{"results":[{"_\u0069d":"a","p\u0061ge":{"\u0069p":"1.1.1.1"}}]}`, []Hit{{ID: "a", Page: Page{IP: "1.1.1.1"}}}},
+		{"stats past the bound", `{"results":[{"_id":"a","stats":{` + manyStats(maxStats+8) + `}}]}`, []Hit{{ID: "a", Stats: wantStats(maxStats)}}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -286,4 +292,25 @@ func TestGeneratedDocuments(t *testing.T) {
 	if malicious == 0 || malicious == len(hits) {
 		t.Errorf("got %d malicious of %d, want some", malicious, len(hits))
 	}
+}
+
+// manyStats is n integer members, s0 to s(n-1).
+func manyStats(n int) string {
+	var b strings.Builder
+	for i := range n {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		fmt.Fprintf(&b, `"s%d":%d`, i, i)
+	}
+	return b.String()
+}
+
+// wantStats are the first n of manyStats.
+func wantStats(n int) []Stat {
+	out := make([]Stat, n)
+	for i := range out {
+		out[i] = Stat{Name: fmt.Sprintf("s%d", i), Value: json.Number(strconv.Itoa(i))}
+	}
+	return out
 }
