@@ -11,66 +11,59 @@ package jsonscan
 // or ErrNotObject, but what it reported before such an error may be
 // anything.
 func EachMember(doc []byte, f func(name, value []byte) bool) error {
-	i := skipSpace(doc, 0)
-	if i >= len(doc) || doc[i] != '{' {
-		return ErrNotObject
-	}
-	i = skipSpace(doc, i+1)
-	if i < len(doc) && doc[i] == '}' {
-		return trailing(doc, i+1)
-	}
-	for {
+	return walk(doc, '{', '}', ErrNotObject, func(i int) (int, bool, error) {
 		if i >= len(doc) || doc[i] != '"' {
-			return ErrNotJSON
+			return 0, false, ErrNotJSON
 		}
 		end, err := scanString(doc, i)
 		if err != nil {
-			return err
+			return 0, false, err
 		}
 		name := doc[i+1 : end-1]
 		if i = skipSpace(doc, end); i >= len(doc) || doc[i] != ':' {
-			return ErrNotJSON
+			return 0, false, ErrNotJSON
 		}
 		i = skipSpace(doc, i+1)
 		if end, err = valueEnd(doc, i); err != nil {
-			return err
+			return 0, false, err
 		}
-		if !f(name, doc[i:end]) {
-			return nil
-		}
-		switch i = skipSpace(doc, end); {
-		case i < len(doc) && doc[i] == ',':
-			i = skipSpace(doc, i+1)
-		case i < len(doc) && doc[i] == '}':
-			return trailing(doc, i+1)
-		default:
-			return ErrNotJSON
-		}
-	}
+		return end, f(name, doc[i:end]), nil
+	})
 }
 
 // EachElement is EachMember for the elements of the array doc.
 func EachElement(doc []byte, f func(value []byte) bool) error {
+	return walk(doc, '[', ']', ErrNotJSON, func(i int) (int, bool, error) {
+		end, err := valueEnd(doc, i)
+		if err != nil {
+			return 0, false, err
+		}
+		return end, f(doc[i:end]), nil
+	})
+}
+
+// walk reads the container doc, which opens with open and closes with
+// closing (notOpen when it does not open so), handing item the index of
+// each of its items; item returns where the item ends and whether to go
+// on.
+func walk(doc []byte, open, closing byte, notOpen error, item func(i int) (end int, more bool, err error)) error {
 	i := skipSpace(doc, 0)
-	if i >= len(doc) || doc[i] != '[' {
-		return ErrNotJSON
+	if i >= len(doc) || doc[i] != open {
+		return notOpen
 	}
 	i = skipSpace(doc, i+1)
-	if i < len(doc) && doc[i] == ']' {
+	if i < len(doc) && doc[i] == closing {
 		return trailing(doc, i+1)
 	}
 	for {
-		end, err := valueEnd(doc, i)
-		if err != nil {
+		end, more, err := item(i)
+		if err != nil || !more {
 			return err
-		}
-		if !f(doc[i:end]) {
-			return nil
 		}
 		switch i = skipSpace(doc, end); {
 		case i < len(doc) && doc[i] == ',':
 			i = skipSpace(doc, i+1)
-		case i < len(doc) && doc[i] == ']':
+		case i < len(doc) && doc[i] == closing:
 			return trailing(doc, i+1)
 		default:
 			return ErrNotJSON
