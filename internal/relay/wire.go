@@ -223,6 +223,15 @@ func (w wireValue) fields(off, end int, repeated uint32, each func(field) error)
 	return nil
 }
 
+// message calls each for every field of the nested message m, which must
+// be length-delimited; repeated is as for fields.
+func (w wireValue) message(m field, repeated uint32, each func(field) error) error {
+	if m.typ != protowire.BytesType {
+		return errWire
+	}
+	return w.fields(m.off, m.end, repeated, each)
+}
+
 func (w wireValue) str(f field) (string, error) {
 	if f.typ != protowire.BytesType {
 		return "", errWire
@@ -242,7 +251,7 @@ func readHits(b []byte) ([]urlscan.Hit, error) {
 	w := wireValue{b: b, s: string(b)}
 	var hits []urlscan.Hit
 	err := w.fields(0, len(b), 1<<wireHit, func(f field) error {
-		if f.num != wireHit || f.typ != protowire.BytesType || len(hits) == maxWireHits {
+		if f.num != wireHit || len(hits) == maxWireHits {
 			return errWire
 		}
 		h, err := w.hit(f)
@@ -256,7 +265,7 @@ func readHits(b []byte) ([]urlscan.Hit, error) {
 }
 
 func (w wireValue) hit(m field) (h urlscan.Hit, err error) {
-	err = w.fields(m.off, m.end, 1<<hitStat, func(f field) error {
+	err = w.message(m, 1<<hitStat, func(f field) error {
 		var err error
 		switch f.num {
 		case hitID:
@@ -286,10 +295,7 @@ func (w wireValue) hit(m field) (h urlscan.Hit, err error) {
 }
 
 func (w wireValue) stat(m field) (s urlscan.Stat, err error) {
-	if m.typ != protowire.BytesType {
-		return s, errWire
-	}
-	err = w.fields(m.off, m.end, 0, func(f field) error {
+	err = w.message(m, 0, func(f field) error {
 		var err error
 		switch f.num {
 		case statName:
@@ -362,10 +368,7 @@ func (w wireValue) appendStr(list []string, f field) ([]string, error) {
 }
 
 func (w wireValue) page(m field) (p urlscan.Page, err error) {
-	if m.typ != protowire.BytesType {
-		return p, errWire
-	}
-	err = w.fields(m.off, m.end, 0, func(f field) error {
+	err = w.message(m, 0, func(f field) error {
 		var err error
 		switch f.num {
 		case pageURL:
@@ -385,11 +388,8 @@ func (w wireValue) page(m field) (p urlscan.Page, err error) {
 // time reads a time in UTC, as the decoders of urlscan's answers keep
 // them; one of the zero time's instant is the zero time itself.
 func (w wireValue) time(m field) (time.Time, error) {
-	if m.typ != protowire.BytesType {
-		return time.Time{}, errWire
-	}
 	var sec, ns int64
-	err := w.fields(m.off, m.end, 0, func(f field) error {
+	err := w.message(m, 0, func(f field) error {
 		switch {
 		case f.typ != protowire.VarintType:
 			return errWire
