@@ -2,6 +2,7 @@ package cache
 
 import (
 	"context"
+	"slices"
 	"time"
 )
 
@@ -27,17 +28,16 @@ func (c *Cache[V]) Prefetch(ctx context.Context, keys []string) int {
 	if !ok {
 		return 0
 	}
-	missing := make([]string, 0, len(keys))
-	seen := make(map[string]bool, len(keys))
-	for _, k := range keys {
-		if seen[k] {
-			continue
-		}
-		seen[k] = true
-		if _, ok := c.mem.GetIfPresent(k); !ok {
-			missing = append(missing, k)
-		}
-	}
+	// Sorted, a key's repeats sit together and Compact drops them without
+	// a set; the order of a batch read does not matter. The copy leaves
+	// the caller's keys as they were.
+	missing := slices.Clone(keys)
+	slices.Sort(missing)
+	missing = slices.Compact(missing)
+	missing = slices.DeleteFunc(missing, func(k string) bool {
+		_, ok := c.mem.GetIfPresent(k)
+		return ok
+	})
 	n := 0
 	for len(missing) > 0 {
 		batch := missing[:min(len(missing), maxBatch)]

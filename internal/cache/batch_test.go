@@ -2,6 +2,8 @@ package cache
 
 import (
 	"context"
+	"fmt"
+	"slices"
 	"testing"
 	"time"
 )
@@ -52,8 +54,12 @@ func TestPrefetchReadsInOneRoundTrip(t *testing.T) {
 		}
 	}
 	gets0, _ := remote.counts()
-	if n := reader.Prefetch(ctx, []string{"a", "b", "c", "d", "a"}); n != 3 {
+	keys := []string{"c", "a", "d", "b", "a"}
+	if n := reader.Prefetch(ctx, keys); n != 3 {
 		t.Errorf("Prefetch brought %d keys, want 3", n)
+	}
+	if want := []string{"c", "a", "d", "b", "a"}; !slices.Equal(keys, want) {
+		t.Errorf("Prefetch left the caller's keys as %q, want %q", keys, want)
 	}
 	if batches, keys := remote.batchCounts(); batches != 1 || keys != 4 {
 		t.Errorf("Prefetch made %d batch reads of %d keys, want 1 of 4 (d absent, a once)", batches, keys)
@@ -117,5 +123,30 @@ func TestPrefetchWithoutBatchRemote(t *testing.T) {
 	}
 	if gets, _ := remote.counts(); gets != 0 {
 		t.Errorf("Prefetch made %d single reads", gets)
+	}
+}
+
+// BenchmarkPrefetchWarm measures what a request of the standard scenario
+// (40 result documents) pays to prefetch once memory holds every key: the
+// work of finding that there is nothing to read.
+func BenchmarkPrefetchWarm(b *testing.B) {
+	remote := &batchRemote{fakeRemote: newFakeRemote()}
+	c := newStringCache(b, Options[string]{TTL: time.Minute, Remote: remote, Codec: stringCodec{}})
+	ctx := context.Background()
+	keys := make([]string, 40)
+	for i := range keys {
+		keys[i] = fmt.Sprintf("0123456789abcdef\x00%08d-0000-4000-8000-%012d", i/10, i)
+		if _, _, err := c.Get(ctx, keys[i], "", (&loader{value: "v"}).load); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		if n := c.Prefetch(ctx, keys); n != 0 {
+			b.Fatalf("Prefetch brought %d keys memory holds", n)
+		}
+	}
+	if batches, _ := remote.batchCounts(); batches != 0 {
+		b.Fatalf("%d batch reads for keys in memory", batches)
 	}
 }

@@ -27,7 +27,7 @@ func (l *loader) load(context.Context) (string, error) {
 
 func weighString(k, v string) int { return len(k) + len(v) }
 
-func newStringCache(t *testing.T, o Options[string]) *Cache[string] {
+func newStringCache(t testing.TB, o Options[string]) *Cache[string] {
 	t.Helper()
 	if o.Name == "" {
 		o.Name = "test"
