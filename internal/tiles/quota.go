@@ -6,6 +6,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/hashicorp/golang-lru/v2/simplelru"
+
 	"urlscan-relay/internal/urlscan"
 )
 
@@ -39,10 +41,11 @@ type metric struct {
 	ValueUnit string `json:"value_unit"`
 }
 
-// quotaCache keeps the latest quotas answer per key id for quotaReuse.
+// quotaCache keeps the latest quotas answer per key id for quotaReuse, for
+// at most maxQuotaKeys keys: the key asked about least recently goes first.
 type quotaCache struct {
 	mu  sync.Mutex
-	got map[string]quotaAnswer
+	got *simplelru.LRU[string, quotaAnswer]
 }
 
 type quotaAnswer struct {
@@ -50,10 +53,15 @@ type quotaAnswer struct {
 	at time.Time
 }
 
+func newQuotaCache() *quotaCache {
+	got, _ := simplelru.NewLRU[string, quotaAnswer](maxQuotaKeys, nil) // only a size below 1 fails
+	return &quotaCache{got: got}
+}
+
 func (c *quotaCache) get(keyID string, now time.Time) *urlscan.Quotas {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	a, ok := c.got[keyID]
+	a, ok := c.got.Get(keyID)
 	if !ok || now.Sub(a.at) >= quotaReuse || now.Before(a.at) {
 		return nil
 	}
@@ -63,22 +71,12 @@ func (c *quotaCache) get(keyID string, now time.Time) *urlscan.Quotas {
 func (c *quotaCache) put(keyID string, q *urlscan.Quotas, now time.Time) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if len(c.got) >= maxQuotaKeys {
-		for k, a := range c.got {
-			if now.Sub(a.at) >= quotaReuse {
-				delete(c.got, k)
-			}
-		}
-		if len(c.got) >= maxQuotaKeys {
-			clear(c.got)
-		}
-	}
-	c.got[keyID] = quotaAnswer{q, now}
+	c.got.Add(keyID, quotaAnswer{q, now})
 }
 
 // quotaTile shows what is left today of each action's quota.
 func quotaTile(qr QuotaReader) kind {
-	cache := &quotaCache{got: map[string]quotaAnswer{}}
+	cache := newQuotaCache()
 	return kind{
 		tile: describe("urlscan-quota", "metric_group", "urlscan.io quota left today",
 			"What is left today of this module's urlscan.io API key quota, per action: searches, result retrievals, and private, unlisted and public scans. The figures are urlscan.io's own, at most a minute old; they do not depend on the period.",
