@@ -6,8 +6,12 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"urlscan-relay/internal/cache"
+	"urlscan-relay/internal/cache/rediscache/redistest"
 )
 
 // TestReplicaPrefetchesInOneMGET holds that a second replica brings a
@@ -59,4 +63,33 @@ func commandCalls(t *testing.T, raw *redis.Client, cmd string) int64 {
 		}
 	}
 	return 0
+}
+
+// BenchmarkRemoteGetMany measures one MGET of a request's 40 result
+// documents as the cache sends it: with the deadline the cache gives
+// every call.
+func BenchmarkRemoteGetMany(b *testing.B) {
+	srv := redistest.Start(b)
+	s, err := Open(context.Background(), srv.URL(), Options{KeyPrefix: "urlscan-relay-bench:"})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	r := s.Remote("result").(cache.BatchRemote)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	keys := make([]string, 40)
+	for i := range keys {
+		keys[i] = fmt.Sprintf("0123456789abcdef\x00%08d-0000-4000-8000-%012d", i/10, i)
+		if err := r.Set(ctx, keys[i], []byte(strings.Repeat("v", 2<<10)), time.Minute); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		vals, err := r.GetMany(ctx, keys)
+		if err != nil || len(vals) != len(keys) || vals[0] == nil {
+			b.Fatalf("GetMany = %d values, %v", len(vals), err)
+		}
+	}
 }

@@ -9,7 +9,11 @@ import (
 	"github.com/redis/go-redis/v9"
 )
 
-// remote is a cache.Remote over one key namespace.
+// remote is a cache.Remote over one key namespace. Its commands end at
+// ctx's deadline: the cache, its one caller, bounds every call by its
+// RemoteTimeout (REDIS_TIMEOUT, as the Store's own), so a second timer
+// here would only repeat it; a ctx without a deadline still meets the
+// socket timeouts.
 type remote struct {
 	s      *Store
 	prefix string
@@ -17,8 +21,6 @@ type remote struct {
 
 // Get returns the value at key; found is false when Redis has none.
 func (r *remote) Get(ctx context.Context, key string) ([]byte, bool, error) {
-	ctx, cancel := context.WithTimeout(ctx, r.s.timeout)
-	defer cancel()
 	b, err := r.s.client.Get(ctx, r.prefix+key).Bytes()
 	if errors.Is(err, redis.Nil) {
 		return nil, false, nil
@@ -35,8 +37,6 @@ func (r *remote) Set(ctx context.Context, key string, val []byte, ttl time.Durat
 	if ttl <= 0 {
 		return fmt.Errorf("rediscache: set: ttl %v is not positive", ttl)
 	}
-	ctx, cancel := context.WithTimeout(ctx, r.s.timeout)
-	defer cancel()
 	if err := r.s.client.Set(ctx, r.prefix+key, val, ttl).Err(); err != nil {
 		return fmt.Errorf("rediscache: set: %w", err)
 	}
@@ -46,8 +46,6 @@ func (r *remote) Set(ctx context.Context, key string, val []byte, ttl time.Durat
 // GetMany returns the values at keys in one MGET, nil where Redis has
 // none: a request's lookups cost one round trip instead of one each.
 func (r *remote) GetMany(ctx context.Context, keys []string) ([][]byte, error) {
-	ctx, cancel := context.WithTimeout(ctx, r.s.timeout)
-	defer cancel()
 	full := make([]string, len(keys))
 	for i, k := range keys {
 		full[i] = r.prefix + k

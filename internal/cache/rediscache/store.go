@@ -37,7 +37,10 @@ type Options struct {
 	// KeyPrefix starts every key; the version in the default lets a release
 	// that changes the stored format ignore older data.
 	KeyPrefix string
-	// Timeout bounds each command; 0 means DefaultTimeout.
+	// Timeout bounds each command of Ping, Limits and Scans, and is the
+	// floor of the socket timeouts; 0 means DefaultTimeout. The cache
+	// tiers' commands (Remote) end at the cache's own bound instead
+	// (cache.Options.RemoteTimeout), which the relay sets to the same.
 	Timeout time.Duration
 	// Logger receives the start-up state of Redis; nil discards it.
 	Logger *slog.Logger

@@ -310,3 +310,52 @@ func TestGoRedisLoggerWritesStructuredDebug(t *testing.T) {
 		t.Errorf("log line = %v, want the formatted message at DEBUG from component go-redis", line)
 	}
 }
+
+// TestCacheDeadlineBoundsEachCommand holds that a cache's commands to a
+// hung Redis end at the cache's RemoteTimeout, single reads, writes and
+// batch reads alike, even under a Store whose own timeout (and so its
+// socket timeouts) is far longer.
+func TestCacheDeadlineBoundsEachCommand(t *testing.T) {
+	srv := redistest.Start(t)
+	s, err := Open(context.Background(), srv.URL(), Options{KeyPrefix: uniquePrefix(t), Timeout: 10 * time.Second})
+	if err != nil {
+		t.Fatalf("Open: %v", err)
+	}
+	t.Cleanup(func() { s.Close() })
+	const remoteTimeout = 150 * time.Millisecond
+	c, err := cache.New(cache.Options[result]{
+		Name: "result", TTL: time.Hour, Weigh: weighResult,
+		Remote: s.Remote("result"), Codec: jsonCodec{}, RemoteTimeout: remoteTimeout,
+		RemoteGate: cooloff.New(time.Nanosecond, 0, nil), // every call goes to Redis
+	})
+	if err != nil {
+		t.Fatalf("cache.New: %v", err)
+	}
+	t.Cleanup(c.Close)
+	ctx := context.Background()
+	if err := s.Ping(ctx); err != nil {
+		t.Fatalf("Ping: %v", err)
+	}
+	if err := srv.Freeze(); err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Thaw()
+
+	// Well under the Store's 10 s, with room for a loaded machine.
+	const bound = remoteTimeout + 2*time.Second
+	var l countingLoad
+	start := time.Now()
+	if _, _, err := c.Get(ctx, "a", "", l.fn("a")); err != nil { // a read, then a write
+		t.Errorf("Get: %v", err)
+	}
+	if took := time.Since(start); took > 2*bound {
+		t.Errorf("Get (a read and a write) took %v with Redis hung, want < %v", took, 2*bound)
+	}
+	start = time.Now()
+	if n := c.Prefetch(ctx, []string{"b", "c"}); n != 0 {
+		t.Errorf("Prefetch brought %d with Redis hung", n)
+	}
+	if took := time.Since(start); took > bound {
+		t.Errorf("Prefetch took %v with Redis hung, want < %v", took, bound)
+	}
+}
