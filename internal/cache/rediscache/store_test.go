@@ -267,34 +267,45 @@ func TestHungRedisCostsOnlyTheTimeout(t *testing.T) {
 	s := openStore(t, srv.URL(), uniquePrefix(t))
 	c := replica(t, s)
 	ctx := context.Background()
-	if err := s.Ping(ctx); err != nil {
-		t.Fatalf("Ping: %v", err)
-	}
-
-	// A stopped process keeps its sockets open and answers nothing, as a
-	// partitioned Redis would.
-	if err := srv.Freeze(); err != nil {
-		t.Fatal(err)
-	}
-	defer srv.Thaw()
+	freeze(t, srv, s)
 
 	const bound = DefaultTimeout + 200*time.Millisecond
 	var l countingLoad
 	for _, key := range []string{"a", "b"} { // the second skips Redis (cache cool-off)
-		start := time.Now()
-		if _, _, err := c.Get(ctx, key, "", l.fn(key)); err != nil {
-			t.Errorf("Get(%s): %v", key, err)
-		}
-		if took := time.Since(start); took > bound {
-			t.Errorf("Get(%s) took %v with Redis hung, want < %v", key, took, bound)
-		}
+		tookAtMost(t, bound, "Get("+key+")", func() {
+			if _, _, err := c.Get(ctx, key, "", l.fn(key)); err != nil {
+				t.Errorf("Get(%s): %v", key, err)
+			}
+		})
 	}
+	tookAtMost(t, bound, "BlockedUntil", func() {
+		if _, err := s.Limits().BlockedUntil(ctx, "key1", "search"); err == nil {
+			t.Errorf("BlockedUntil with Redis hung: nil error, want a timeout")
+		}
+	})
+}
+
+// freeze stops srv once s has reached it, until the test ends. A stopped
+// process keeps its sockets open and answers nothing, as a partitioned
+// Redis would.
+func freeze(t *testing.T, srv *redistest.Server, s *Store) {
+	t.Helper()
+	if err := s.Ping(context.Background()); err != nil {
+		t.Fatalf("Ping: %v", err)
+	}
+	if err := srv.Freeze(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = srv.Thaw() })
+}
+
+// tookAtMost runs f and fails the test when f took longer than bound.
+func tookAtMost(t *testing.T, bound time.Duration, what string, f func()) {
+	t.Helper()
 	start := time.Now()
-	if _, err := s.Limits().BlockedUntil(ctx, "key1", "search"); err == nil {
-		t.Errorf("BlockedUntil with Redis hung: nil error, want a timeout")
-	}
+	f()
 	if took := time.Since(start); took > bound {
-		t.Errorf("BlockedUntil took %v with Redis hung, want < %v", took, bound)
+		t.Errorf("%s took %v with Redis hung, want < %v", what, took, bound)
 	}
 }
 
@@ -333,29 +344,19 @@ func TestCacheDeadlineBoundsEachCommand(t *testing.T) {
 	}
 	t.Cleanup(c.Close)
 	ctx := context.Background()
-	if err := s.Ping(ctx); err != nil {
-		t.Fatalf("Ping: %v", err)
-	}
-	if err := srv.Freeze(); err != nil {
-		t.Fatal(err)
-	}
-	defer srv.Thaw()
+	freeze(t, srv, s)
 
 	// Well under the Store's 10 s, with room for a loaded machine.
 	const bound = remoteTimeout + 2*time.Second
 	var l countingLoad
-	start := time.Now()
-	if _, _, err := c.Get(ctx, "a", "", l.fn("a")); err != nil { // a read, then a write
-		t.Errorf("Get: %v", err)
-	}
-	if took := time.Since(start); took > 2*bound {
-		t.Errorf("Get (a read and a write) took %v with Redis hung, want < %v", took, 2*bound)
-	}
-	start = time.Now()
-	if n := c.Prefetch(ctx, []string{"b", "c"}); n != 0 {
-		t.Errorf("Prefetch brought %d with Redis hung", n)
-	}
-	if took := time.Since(start); took > bound {
-		t.Errorf("Prefetch took %v with Redis hung, want < %v", took, bound)
-	}
+	tookAtMost(t, 2*bound, "Get (a read, then a write)", func() {
+		if _, _, err := c.Get(ctx, "a", "", l.fn("a")); err != nil {
+			t.Errorf("Get: %v", err)
+		}
+	})
+	tookAtMost(t, bound, "Prefetch", func() {
+		if n := c.Prefetch(ctx, []string{"b", "c"}); n != 0 {
+			t.Errorf("Prefetch brought %d with Redis hung", n)
+		}
+	})
 }
