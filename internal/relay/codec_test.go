@@ -102,7 +102,7 @@ func TestCodecsRefusePlantedValues(t *testing.T) {
 		b, _ := ResultCodec{}.Marshal(r)
 		return b
 	}
-	for _, r := range []*urlscan.Result{{Tags: []string{}}, {Categories: []string{}, Malicious: true}, {}} {
+	for _, r := range []*urlscan.Result{{Tags: []string{}}, {Categories: []string{}, Malicious: true}, {}, {Tags: []string{""}, Categories: []string{"", "x"}}} {
 		if got, err := (ResultCodec{}).Unmarshal(encode(r)); err != nil || !reflect.DeepEqual(got, r) {
 			t.Errorf("result %+v came back %+v, %v", r, got, err)
 		}

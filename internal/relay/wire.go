@@ -113,20 +113,28 @@ func appendResult(b []byte, r *urlscan.Result) []byte {
 	b = appendString(b, resultDom, r.DomURL)
 	b = appendFlag(b, resultMalicious, r.Malicious)
 	for _, t := range r.Tags {
-		b = appendString(b, resultTag, t)
+		b = appendElement(b, resultTag, t)
 	}
 	b = appendFlag(b, resultTagsKept, r.Tags != nil)
 	for _, c := range r.Categories {
-		b = appendString(b, resultCategory, c)
+		b = appendElement(b, resultCategory, c)
 	}
 	b = appendFlag(b, resultCategoriesKept, r.Categories != nil)
 	return appendPage(b, resultPage, r.Page)
 }
 
+// appendString writes a string field; an empty one is left out, as the
+// reader's zero value.
 func appendString(b []byte, num protowire.Number, s string) []byte {
 	if s == "" {
 		return b
 	}
+	return appendElement(b, num, s)
+}
+
+// appendElement writes one string of a list, even an empty one: a list
+// of one "" is not an empty list.
+func appendElement(b []byte, num protowire.Number, s string) []byte {
 	return protowire.AppendString(protowire.AppendTag(b, num, protowire.BytesType), s)
 }
 
