@@ -42,19 +42,19 @@ func decodeSearch(doc []byte, size int) ([]Hit, error) {
 	// members then finds what is kept.
 	err = jsonscan.EachElement(v[0], func(raw []byte) bool {
 		i++
-		var m hitMembers
-		if jsonscan.EachMember(raw, m.note) != nil {
-			return true // not an object
-		}
-		t := parseTimeText(memberText(m.task, "time"))
+		var m [4][]byte // a hit that is no object has no members, so no id
+		var task [1][]byte
+		firstMembers(raw, hitFields, m[:])
+		firstMembers(m[0], timeField, task[:])
+		t := parseTimeText(text(task[0]))
 		if len(kept) == size && !before(t, i, kept[0].hit.Time, kept[0].i) {
 			return true
 		}
-		id := text(m.id)
+		id := text(m[1])
 		if !ValidScanID(id) {
 			return true
 		}
-		hit := rankedHit{i: i, hit: Hit{ID: id, Time: t, Stats: decodeStats(m.stats), Page: pageOf(m.page)}}
+		hit := rankedHit{i: i, hit: Hit{ID: id, Time: t, Stats: decodeStats(m[3]), Page: pageOf(m[2])}}
 		if len(kept) < size {
 			heap.Push(&kept, hit)
 		} else {
@@ -79,30 +79,34 @@ func decodeSearch(doc []byte, size int) ([]Hit, error) {
 	return hits, nil
 }
 
-// hitMembers are the raw members of a hit that decodeSearch reads: the
-// first of each name, as a lookup would find it.
-type hitMembers struct {
-	task, id, page, stats []byte
-}
+// The members decodeSearch reads of a hit, of its task and of a page, in
+// the order firstMembers fills them.
+var (
+	hitFields  = []string{"task", "_id", "page", "stats"}
+	timeField  = []string{"time"}
+	pageFields = []string{"url", "domain", "ip"}
+)
 
-func (m *hitMembers) note(name, value []byte) bool {
-	var slot *[]byte
-	switch string(memberName(name)) {
-	case "task":
-		slot = &m.task
-	case "_id":
-		slot = &m.id
-	case "page":
-		slot = &m.page
-	case "stats":
-		slot = &m.stats
-	default:
-		return true
+// firstMembers sets values[k] to the raw value of the first member of the
+// raw object obj called names[k] (escapes in names decoded, as gjson
+// matches them), and leaves nil those obj lacks; anything but an object
+// has none. obj is a value Members already validated.
+func firstMembers(obj []byte, names []string, values [][]byte) {
+	if len(obj) == 0 || obj[0] != '{' {
+		return
 	}
-	if *slot == nil {
-		*slot = value
-	}
-	return m.task == nil || m.id == nil || m.page == nil || m.stats == nil
+	left := len(names)
+	_ = jsonscan.EachMember(obj, func(name, v []byte) bool {
+		k := memberName(name)
+		for i, n := range names {
+			if values[i] == nil && string(k) == n {
+				values[i] = v
+				left--
+				break
+			}
+		}
+		return left > 0
+	})
 }
 
 // before reports whether a hit seen at at, the ai-th of its answer, comes
@@ -249,30 +253,12 @@ func decodeScan(doc []byte) (*ScanResponse, error) {
 // field within its bound: the first of each name, as a lookup would find
 // it.
 func pageOf(raw []byte) Page {
-	var url, domain, ip []byte
-	if len(raw) > 0 && raw[0] == '{' {
-		_ = jsonscan.EachMember(raw, func(name, v []byte) bool {
-			var slot *[]byte
-			switch string(memberName(name)) {
-			case "url":
-				slot = &url
-			case "domain":
-				slot = &domain
-			case "ip":
-				slot = &ip
-			default:
-				return true
-			}
-			if *slot == nil {
-				*slot = v
-			}
-			return url == nil || domain == nil || ip == nil
-		})
-	}
+	var v [3][]byte
+	firstMembers(raw, pageFields, v[:])
 	return Page{
-		URL:    bounded(text(url), maxURLBytes),
-		Domain: bounded(text(domain), maxDomainBytes),
-		IP:     bounded(text(ip), maxIPBytes),
+		URL:    bounded(text(v[0]), maxURLBytes),
+		Domain: bounded(text(v[1]), maxDomainBytes),
+		IP:     bounded(text(v[2]), maxIPBytes),
 	}
 }
 
@@ -286,22 +272,6 @@ func text(v []byte) string {
 		return string(v[1 : len(v)-1])
 	}
 	return gjson.ParseBytes(v).Str // escapes decoded as gjson decodes them
-}
-
-// memberText is text of the first member called name of the raw object
-// obj, or "".
-func memberText(obj []byte, name string) string {
-	var v []byte
-	if len(obj) > 0 && obj[0] == '{' {
-		_ = jsonscan.EachMember(obj, func(k, value []byte) bool {
-			if string(memberName(k)) != name {
-				return true
-			}
-			v = value
-			return false
-		})
-	}
-	return text(v)
 }
 
 // str is v when v is a JSON string, else "". It is a copy: gjson's strings
