@@ -288,10 +288,7 @@ func (w wireValue) hit(m field) (h urlscan.Hit, err error) {
 			}
 			h.Stats = append(h.Stats, s)
 		case hitStatsKept:
-			var kept bool
-			if kept, err = f.flag(); kept && h.Stats == nil {
-				h.Stats = []urlscan.Stat{}
-			}
+			h.Stats, err = keptList(h.Stats, f)
 		case hitPage:
 			h.Page, err = w.page(f)
 		default:
@@ -346,17 +343,11 @@ func readResult(b []byte) (*urlscan.Result, error) {
 		case resultTag:
 			r.Tags, err = w.appendStr(r.Tags, f)
 		case resultTagsKept:
-			var kept bool
-			if kept, err = f.flag(); kept && r.Tags == nil {
-				r.Tags = []string{}
-			}
+			r.Tags, err = keptList(r.Tags, f)
 		case resultCategory:
 			r.Categories, err = w.appendStr(r.Categories, f)
 		case resultCategoriesKept:
-			var kept bool
-			if kept, err = f.flag(); kept && r.Categories == nil {
-				r.Categories = []string{}
-			}
+			r.Categories, err = keptList(r.Categories, f)
 		case resultPage:
 			r.Page, err = w.page(f)
 		default:
@@ -368,6 +359,16 @@ func readResult(b []byte) (*urlscan.Result, error) {
 		return nil, errWire
 	}
 	return r, nil
+}
+
+// keptList is list after a "kept" field: an empty list rather than none
+// when the field is set and no element came.
+func keptList[T any](list []T, f field) ([]T, error) {
+	kept, err := f.flag()
+	if kept && list == nil {
+		list = []T{}
+	}
+	return list, err
 }
 
 func (w wireValue) appendStr(list []string, f field) ([]string, error) {
