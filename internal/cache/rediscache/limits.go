@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -35,16 +36,21 @@ return 1
 `
 
 // BlockedUntil returns the mark for (keyID, action), or the zero time when
-// there is none.
+// there is none. A mark past maxMarkBytes is none: it is never read whole.
 func (l *Limits) BlockedUntil(ctx context.Context, keyID, action string) (time.Time, error) {
 	ctx, cancel := context.WithTimeout(ctx, l.s.timeout)
 	defer cancel()
-	ms, err := l.s.client.Get(ctx, l.key(keyID, action)).Int64()
-	if errors.Is(err, redis.Nil) {
-		return time.Time{}, nil
-	}
+	vals, err := l.s.boundedGet(ctx, kindLimit, maxMarkBytes, []string{l.key(keyID, action)})
 	if err != nil {
 		return time.Time{}, fmt.Errorf("rediscache: read rate-limit mark: %w", err)
+	}
+	if vals[0] == nil {
+		// None, or one past the bound (counted): no number of 20 digits.
+		return time.Time{}, nil
+	}
+	ms, err := strconv.ParseInt(string(vals[0]), 10, 64)
+	if err != nil {
+		return time.Time{}, errors.New("rediscache: read rate-limit mark: not a number")
 	}
 	return time.UnixMilli(ms), nil
 }

@@ -2,40 +2,42 @@ package rediscache
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"time"
-
-	"github.com/redis/go-redis/v9"
 )
 
 // remote is a cache.Remote over one key namespace. Its commands end at
 // ctx's deadline: the cache, its one caller, bounds every call by its
 // RemoteTimeout (REDIS_TIMEOUT, as the Store's own), so a second timer
 // here would only repeat it; a ctx without a deadline still meets the
-// socket timeouts.
+// socket timeouts. Its values are held to max bytes both ways
+// (bounds.go): one past it is absent when read, and not written.
 type remote struct {
 	s      *Store
 	prefix string
+	kind   string
+	max    int
 }
 
-// Get returns the value at key; found is false when Redis has none.
+// Get returns the value at key; found is false when Redis has none, or
+// one past the bound.
 func (r *remote) Get(ctx context.Context, key string) ([]byte, bool, error) {
-	b, err := r.s.client.Get(ctx, r.prefix+key).Bytes()
-	if errors.Is(err, redis.Nil) {
-		return nil, false, nil
-	}
+	vals, err := r.s.boundedGet(ctx, r.kind, r.max, []string{r.prefix + key})
 	if err != nil {
 		return nil, false, fmt.Errorf("rediscache: get: %w", err)
 	}
-	return b, true, nil
+	return vals[0], vals[0] != nil, nil
 }
 
 // Set stores val at key for ttl, which must be positive: nothing is kept
-// forever.
+// forever. A value past the bound is counted and not stored, without an
+// error: Redis is not failing, and the cache keeps the value in memory.
 func (r *remote) Set(ctx context.Context, key string, val []byte, ttl time.Duration) error {
 	if ttl <= 0 {
 		return fmt.Errorf("rediscache: set: ttl %v is not positive", ttl)
+	}
+	if !r.s.fits(r.kind, val, r.max) {
+		return nil
 	}
 	if err := r.s.client.Set(ctx, r.prefix+key, val, ttl).Err(); err != nil {
 		return fmt.Errorf("rediscache: set: %w", err)
@@ -43,29 +45,17 @@ func (r *remote) Set(ctx context.Context, key string, val []byte, ttl time.Durat
 	return nil
 }
 
-// GetMany returns the values at keys in one MGET, nil where Redis has
-// none: a request's lookups cost one round trip instead of one each.
+// GetMany returns the values at keys in one round trip, nil where Redis
+// has none or one past the bound: a request's lookups cost one round trip
+// instead of one each.
 func (r *remote) GetMany(ctx context.Context, keys []string) ([][]byte, error) {
 	full := make([]string, len(keys))
 	for i, k := range keys {
 		full[i] = r.prefix + k
 	}
-	vals, err := r.s.client.MGet(ctx, full...).Result()
+	vals, err := r.s.boundedGet(ctx, r.kind, r.max, full)
 	if err != nil {
-		return nil, fmt.Errorf("rediscache: mget: %w", err)
+		return nil, fmt.Errorf("rediscache: get many: %w", err)
 	}
-	if len(vals) != len(keys) {
-		return nil, fmt.Errorf("rediscache: mget: %d values for %d keys", len(vals), len(keys))
-	}
-	out := make([][]byte, len(keys))
-	for i, v := range vals {
-		switch v := v.(type) {
-		case nil:
-		case string:
-			out[i] = []byte(v)
-		default:
-			return nil, fmt.Errorf("rediscache: mget: a value of type %T", v)
-		}
-	}
-	return out, nil
+	return vals, nil
 }

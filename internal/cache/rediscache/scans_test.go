@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"testing"
 	"time"
+
+	"urlscan-relay/internal/cache/rediscache/redistest"
 )
 
 func TestScanLogKeepsNewestFirstWithinMax(t *testing.T) {
@@ -36,5 +38,57 @@ func TestScanLogKeepsNewestFirstWithinMax(t *testing.T) {
 	}
 	if err := log.Append(ctx, "k1", []byte("x"), 0, time.Minute); err == nil {
 		t.Error("Append with max 0 succeeded")
+	}
+}
+
+// TestScanLogCommandsAreBounded holds that the scan log's commands to a
+// hung Redis end at their caller's deadline (the scan book's Timeout, the
+// one timer), even under a Store whose own timeout is far longer, and end
+// at the socket timeouts when the caller gives no deadline.
+func TestScanLogCommandsAreBounded(t *testing.T) {
+	srv := redistest.Start(t)
+	long, err := Open(context.Background(), srv.URL(), Options{KeyPrefix: uniquePrefix(t), Timeout: 10 * time.Second})
+	if err != nil {
+		t.Fatalf("Open: %v", err)
+	}
+	t.Cleanup(func() { long.Close() })
+	short := openStore(t, srv.URL(), uniquePrefix(t))
+	if err := long.Ping(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	freeze(t, srv, short)
+
+	const deadline = 150 * time.Millisecond
+	// Either way well under the long Store's 10 s, with room for a loaded
+	// machine: a socket timeout is 250 ms, and go-redis retries once.
+	const bound = 2 * time.Second
+	for _, c := range []struct {
+		name  string
+		s     *Store
+		dctx  func() (context.Context, context.CancelFunc)
+		bound time.Duration
+	}{
+		{"caller's deadline", long, func() (context.Context, context.CancelFunc) {
+			return context.WithTimeout(context.Background(), deadline)
+		}, deadline + bound},
+		{"no deadline", short, func() (context.Context, context.CancelFunc) {
+			return context.WithCancel(context.Background())
+		}, bound},
+	} {
+		log := c.s.Scans()
+		ctx, cancel := c.dctx()
+		tookAtMost(t, c.bound, c.name+": Append", func() {
+			if err := log.Append(ctx, "k1", []byte("r"), 10, time.Minute); err == nil {
+				t.Errorf("%s: Append with Redis hung: nil error, want a timeout", c.name)
+			}
+		})
+		cancel()
+		ctx, cancel = c.dctx()
+		tookAtMost(t, c.bound, c.name+": Recent", func() {
+			if _, err := log.Recent(ctx, "k1", 10); err == nil {
+				t.Errorf("%s: Recent with Redis hung: nil error, want a timeout", c.name)
+			}
+		})
+		cancel()
 	}
 }

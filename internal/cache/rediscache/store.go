@@ -15,10 +15,12 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/redis/go-redis/v9"
 	"github.com/redis/go-redis/v9/maintnotifications"
 
 	"urlscan-relay/internal/cache"
+	"urlscan-relay/internal/cooloff"
 )
 
 // Defaults for the zero values of Options.
@@ -37,13 +39,19 @@ type Options struct {
 	// KeyPrefix starts every key; the version in the default lets a release
 	// that changes the stored format ignore older data.
 	KeyPrefix string
-	// Timeout bounds each command of Ping, Limits and Scans, and is the
-	// floor of the socket timeouts; 0 means DefaultTimeout. The cache
-	// tiers' commands (Remote) end at the cache's own bound instead
-	// (cache.Options.RemoteTimeout), which the relay sets to the same.
+	// Timeout bounds each command of Ping and Limits, and is the floor of
+	// the socket timeouts; 0 means DefaultTimeout. The commands of the
+	// cache tiers (Remote) and of the scan log (Scans) end at their
+	// caller's bound instead (cache.Options.RemoteTimeout,
+	// scans.Options.Timeout), which the relay sets to the same: one timer
+	// per command.
 	Timeout time.Duration
-	// Logger receives the start-up state of Redis; nil discards it.
+	// Logger receives the start-up state of Redis and the values refused
+	// for their size; nil discards them.
 	Logger *slog.Logger
+	// Registerer receives redis_values_oversized_total; nil registers
+	// nothing.
+	Registerer prometheus.Registerer
 	// Now is the clock for rate-limit marks; nil means time.Now.
 	Now func() time.Time
 }
@@ -54,11 +62,17 @@ type Store struct {
 	prefix  string
 	timeout time.Duration
 	now     func() time.Time
+	log     *slog.Logger
+	// tooLarge counts the values past their bound (bounds.go), and
+	// tooLargeLog lets one be logged at most every 30 s.
+	tooLarge    *prometheus.CounterVec
+	tooLargeLog *cooloff.Gate
 }
 
 // Open parses rawURL (redis://[user:password@]host:port/db or rediss://...;
 // query options of go-redis's ParseURL may override the timeouts) and returns
-// a Store. Only an invalid URL is an error: when Redis does not answer, Open
+// a Store. Only an invalid URL (or metrics already registered on
+// o.Registerer) is an error: when Redis does not answer, Open
 // logs a warning and returns the Store anyway, and each later command dials
 // again, so the relay starts without Redis and picks it up when it comes.
 // Open waits at most about a second.
@@ -82,6 +96,10 @@ func Open(ctx context.Context, rawURL string, o Options) (*Store, error) {
 	log := o.Logger
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
+	}
+	s.log, s.tooLargeLog = log, cooloff.New(0, 0, s.now)
+	if s.tooLarge, err = newOversized(o.Registerer); err != nil {
+		return nil, err
 	}
 	// go-redis cuts a command at the earlier of its context's deadline and
 	// the socket timeout, so the socket timeouts must not undercut Timeout.
@@ -137,11 +155,12 @@ func (s *Store) Close() error {
 
 // Remote returns the cache tier for one cache, its keys namespaced as
 // "<KeyPrefix><name>:<key>", e.g. "urlscan-relay:v2:search:<key>".
+// Its values are bounded by name's kind (bounds.go).
 func (s *Store) Remote(name string) cache.Remote {
-	return &remote{s: s, prefix: s.prefix + name + ":"}
+	return &remote{s: s, prefix: s.prefix + name + ":", kind: name, max: valueBound(name)}
 }
 
 // Limits returns the rate-limit marks shared by every replica.
 func (s *Store) Limits() *Limits {
-	return &Limits{s: s, prefix: s.prefix + "limit:", block: redis.NewScript(blockScript)}
+	return &Limits{s: s, prefix: s.prefix + kindLimit + ":", block: redis.NewScript(blockScript)}
 }

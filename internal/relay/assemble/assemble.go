@@ -83,7 +83,7 @@ func (r *Relay) build(ctx context.Context, cfg config.Config, o Options) error {
 		gate  *cooloff.Gate // Redis's health, shared by the caches, the scan book and the rate-limit marks
 	)
 	if cfg.RedisURL != "" {
-		s, err := rediscache.Open(ctx, cfg.RedisURL, rediscache.Options{Timeout: cfg.RedisTimeout, Logger: o.Logger})
+		s, err := rediscache.Open(ctx, cfg.RedisURL, rediscache.Options{Timeout: cfg.RedisTimeout, Logger: o.Logger, Registerer: o.Registerer})
 		if err != nil {
 			return fmt.Errorf("REDIS_URL: %w", err)
 		}
