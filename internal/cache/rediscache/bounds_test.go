@@ -9,21 +9,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
-	dto "github.com/prometheus/client_model/go"
-
 	"urlscan-relay/internal/cache"
 )
-
-// oversizedCount reads redis_values_oversized_total{kind, op} of s.
-func oversizedCount(t *testing.T, s *Store, kind, op string) float64 {
-	t.Helper()
-	var m dto.Metric
-	if err := s.tooLarge.WithLabelValues(kind, op).Write(&m); err != nil {
-		t.Fatal(err)
-	}
-	return m.GetCounter().GetValue()
-}
 
 // sized is a value of n bytes that says which it is.
 func sized(n int) []byte {
@@ -282,35 +269,5 @@ func TestWritesSkipValuesPastTheirBound(t *testing.T) {
 	}
 	if n := oversizedCount(t, s, kindScans, "write"); n != 1 {
 		t.Errorf("oversized record writes counted = %v, want 1", n)
-	}
-}
-
-// TestOversizedMetricIsRegistered holds that the counter reaches the
-// relay's registry with its series at zero, and that a second Store on the
-// same registry is a wiring mistake Open reports.
-func TestOversizedMetricIsRegistered(t *testing.T) {
-	url := testURL(t)
-	reg := prometheus.NewPedanticRegistry()
-	s, err := Open(context.Background(), url, Options{KeyPrefix: uniquePrefix(t), Registerer: reg})
-	if err != nil {
-		t.Fatalf("Open: %v", err)
-	}
-	defer s.Close()
-	mfs, err := reg.Gather()
-	if err != nil {
-		t.Fatal(err)
-	}
-	series := 0
-	for _, mf := range mfs {
-		if mf.GetName() == "redis_values_oversized_total" {
-			series = len(mf.GetMetric())
-		}
-	}
-	if series != 7 {
-		t.Errorf("redis_values_oversized_total has %d series, want 7 (read and write of search, result, scans; read of limit)", series)
-	}
-	if s2, err := Open(context.Background(), url, Options{Registerer: reg}); err == nil {
-		s2.Close()
-		t.Error("a second Store on one registry opened, want an error")
 	}
 }

@@ -63,7 +63,7 @@ type Store struct {
 	timeout time.Duration
 	now     func() time.Time
 	log     *slog.Logger
-	// tooLarge counts the values past their bound (bounds.go), and
+	// tooLarge counts the values past their bound (oversized.go), and
 	// tooLargeLog lets one be logged at most every 30 s.
 	tooLarge    *prometheus.CounterVec
 	tooLargeLog *cooloff.Gate
