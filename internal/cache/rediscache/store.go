@@ -52,7 +52,8 @@ type Options struct {
 	// Registerer receives redis_values_oversized_total; nil registers
 	// nothing.
 	Registerer prometheus.Registerer
-	// Now is the clock for rate-limit marks; nil means time.Now.
+	// Now is the clock for rate-limit marks and for the period of the
+	// oversized-value warnings; nil means time.Now.
 	Now func() time.Time
 }
 
