@@ -96,11 +96,7 @@ func (s *Server) curatedSearch(query string, size int) (body []byte, ok bool) {
 			Result:        "https://urlscan.io/api/v1/result/" + sc.ID,
 		})
 	}
-	body, err := json.Marshal(ans)
-	if err != nil {
-		panic(err) // only fixed types are marshalled
-	}
-	return body, true
+	return ans.marshal(), true
 }
 
 // curatedResult answers the result of a curated scan and reports whether

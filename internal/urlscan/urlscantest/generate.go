@@ -2,8 +2,7 @@ package urlscantest
 
 import (
 	"encoding/binary"
-	"encoding/json"
-	"fmt"
+	"encoding/hex"
 	"hash/fnv"
 	"math/rand/v2"
 	"net/netip"
@@ -85,7 +84,14 @@ func uuidFrom(r *rand.Rand) string {
 	binary.BigEndian.PutUint64(b[8:], r.Uint64())
 	b[6] = b[6]&0x0f | 0x40
 	b[8] = b[8]&0x3f | 0x80
-	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
+	var s [36]byte
+	hex.Encode(s[0:8], b[0:4])
+	hex.Encode(s[9:13], b[4:6])
+	hex.Encode(s[14:18], b[6:8])
+	hex.Encode(s[19:23], b[8:10])
+	hex.Encode(s[24:36], b[10:16])
+	s[8], s[13], s[18], s[23] = '-', '-', '-', '-'
+	return string(s[:])
 }
 
 // parseQuery splits a relay query such as page.ip:"1.1.1.1" into its field
@@ -113,13 +119,22 @@ func randomIP(r *rand.Rand) string {
 		binary.BigEndian.PutUint64(a[8:], r.Uint64())
 		return netip.AddrFrom16(a).String()
 	}
-	return fmt.Sprintf("%d.%d.%d.%d", 1+r.IntN(222), r.IntN(256), r.IntN(256), 1+r.IntN(254))
+	b := make([]byte, 0, 15)
+	for i, n := range [4]int{1 + r.IntN(222), r.IntN(256), r.IntN(256), 1 + r.IntN(254)} {
+		if i > 0 {
+			b = append(b, '.')
+		}
+		b = strconv.AppendInt(b, int64(n), 10)
+	}
+	return string(b)
 }
 
 func randomDomain(r *rand.Rand) string {
 	words := []string{"login", "secure", "update", "cdn", "mail", "shop", "verify", "account", "static", "portal"}
 	tlds := []string{"com", "net", "org", "io", "ml", "xyz"}
-	return fmt.Sprintf("%s-%s%d.%s", words[r.IntN(len(words))], words[r.IntN(len(words))], r.IntN(1000), tlds[r.IntN(len(tlds))])
+	first, second := words[r.IntN(len(words))], words[r.IntN(len(words))]
+	n := r.IntN(1000)
+	return first + "-" + second + strconv.Itoa(n) + "." + tlds[r.IntN(len(tlds))]
 }
 
 // pageFor draws a page that agrees with the searched field and value.
@@ -151,6 +166,7 @@ func generateSearch(query string, total, size int) ([]byte, map[string]hitMeta) 
 	field, value := parseQuery(query)
 	n := min(total, size)
 	ans := searchAnswer{Results: make([]searchHit, 0, total), Total: total, Took: 5 + r.IntN(40), HasMore: n < total}
+	times := make([]time.Time, 0, total)
 	metas := make(map[string]hitMeta, total)
 	for range total {
 		id := uuidFrom(r)
@@ -165,41 +181,30 @@ func generateSearch(query string, total, size int) ([]byte, map[string]hitMeta) 
 			ID:            id,
 			Result:        "https://urlscan.io/api/v1/result/" + id,
 		})
+		times = append(times, t)
 		metas[id] = hitMeta{time: t, page: p}
 	}
 	if n < total {
-		ans.Results = newest(ans.Results, n)
+		ans.Results, times = newest(ans.Results, times, n)
 	}
-	if n > 1 && !ans.Results[0].taskTime().Before(ans.Results[1].taskTime()) {
+	if n > 1 && !times[0].Before(times[1]) {
 		// Newest first must be the client's work, never an accident of the fake.
 		ans.Results[0], ans.Results[1] = ans.Results[1], ans.Results[0]
 	}
-	body, err := json.Marshal(ans)
-	if err != nil {
-		panic(err) // only fixed types are marshalled
-	}
-	return body, metas
+	return ans.marshal(), metas
 }
 
-func (h searchHit) taskTime() time.Time {
-	t, _ := time.Parse(time.RFC3339Nano, h.Task.Time)
-	return t
-}
-
-// newest keeps the n newest of hits, in their order.
-func newest(hits []searchHit, n int) []searchHit {
-	times := make([]time.Time, len(hits))
-	for i, h := range hits {
-		times[i] = h.taskTime()
-	}
+// newest keeps the n newest of hits, whose scan times are times, in their
+// order, and returns them with their times.
+func newest(hits []searchHit, times []time.Time, n int) ([]searchHit, []time.Time) {
 	sorted := slices.Clone(times)
 	slices.SortFunc(sorted, func(a, b time.Time) int { return b.Compare(a) })
 	cutoff := sorted[n-1]
-	kept := hits[:0:0]
+	kept, keptTimes := hits[:0:0], times[:0:0]
 	for i, h := range hits {
 		if len(kept) < n && !times[i].Before(cutoff) {
-			kept = append(kept, h)
+			kept, keptTimes = append(kept, h), append(keptTimes, times[i])
 		}
 	}
-	return kept
+	return kept, keptTimes
 }

@@ -108,11 +108,7 @@ func (s *Server) withIndexed(body []byte, query string) []byte {
 	}
 	ans.Results = append(extra, ans.Results...)
 	ans.Total = len(ans.Results)
-	out, err := json.Marshal(ans)
-	if err != nil {
-		return body
-	}
-	return out
+	return ans.marshal()
 }
 
 // Submitted returns the uuids of the scans accepted so far, oldest first.
