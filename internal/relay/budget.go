@@ -24,7 +24,8 @@ import (
 //     sightings without judgements and one "too many requests" error.
 //
 // A document already in memory is free: it is used for any hit, and never
-// counts against the budget. A hit left unexamined is a sighting and
+// counts against the budget. fetch brings the shared tier's documents into
+// memory first, so those are free too. A hit left unexamined is a sighting and
 // nothing else: no judgement, indicator or verdict says anything of it.
 
 // quotaTeller is an Upstream that knows how many calls of an action an API

@@ -2,6 +2,7 @@ package relay
 
 import (
 	"context"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -9,6 +10,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"urlscan-relay/internal/cache"
+	"urlscan-relay/internal/config"
 	"urlscan-relay/internal/urlscan"
 	"urlscan-relay/internal/urlscan/urlscantest"
 )
@@ -48,8 +50,14 @@ func (s *sharedTier) GetMany(_ context.Context, keys []string) ([][]byte, error)
 	return out, nil
 }
 
-// replicaStack is one relay replica: its own memory, the shared tiers.
+// replicaStack is one relay replica: its own memory, the shared tiers, no
+// result budget.
 func replicaStack(t *testing.T, up Upstream, searches, results cache.Remote) *Service {
+	return replicaStackWith(t, up, searches, results, Config{UIURL: "https://urlscan.io", NewID: counterIDs(), Now: fixedNow})
+}
+
+// replicaStackWith is replicaStack with cfg.
+func replicaStackWith(t *testing.T, up Upstream, searches, results cache.Remote, cfg Config) *Service {
 	t.Helper()
 	sc, err := cache.New(cache.Options[[]urlscan.Hit]{Name: "search", TTL: time.Minute, MaxBytes: 1 << 20, Weigh: WeighHits,
 		Remote: searches, Codec: HitsCodec{}})
@@ -63,7 +71,7 @@ func replicaStack(t *testing.T, up Upstream, searches, results cache.Remote) *Se
 		t.Fatal(err)
 	}
 	t.Cleanup(rc.Close)
-	return New(NewCached(up, sc, rc), Config{UIURL: "https://urlscan.io", NewID: counterIDs(), Now: fixedNow})
+	return New(NewCached(up, sc, rc), cfg)
 }
 
 // TestReplicaReadsSharedTierOncePerKind holds that a replica answering a
@@ -103,5 +111,33 @@ func TestReplicaReadsSharedTierOncePerKind(t *testing.T) {
 	}
 	if len(results.keysPerMGets) == 1 && results.keysPerMGets[0] != 40 {
 		t.Errorf("the results batch asked %d keys, want 40", results.keysPerMGets[0])
+	}
+}
+
+// TestBudgetSharedTierResultsAreFree holds that a result document another
+// replica left in the shared tier is free, as one in memory is: replica B,
+// asked what A was asked, takes A's 40 documents from the tier and spends
+// its budget on the next 10 hits of each observable, so its answer judges
+// the newest 20 of each.
+func TestBudgetSharedTierResultsAreFree(t *testing.T) {
+	r := newCachedRigWith(t, popular, 64<<20, defaultBudget)
+	up := r.svc.up.(*Cached).up
+	searches := &sharedTier{data: map[string][]byte{}}
+	results := &sharedTier{data: map[string][]byte{}}
+	a := replicaStackWith(t, up, searches, results, defaultBudget)
+	b := replicaStackWith(t, up, searches, results, defaultBudget)
+	if _, errs := a.Observe(context.Background(), "k", fourObservables, config.DefaultEntitiesLimit); len(errs) != 0 {
+		t.Fatal(errs)
+	}
+	s0, r0 := r.calls()
+	data, errs := b.Observe(context.Background(), "k", fourObservables, config.DefaultEntitiesLimit)
+	if len(errs) != 0 {
+		t.Fatal(errs)
+	}
+	if s1, r1 := r.calls(); s1 != s0 || r1-r0 != 40 {
+		t.Errorf("replica B made %d searches and %d results upstream, want none and 40", s1-s0, r1-r0)
+	}
+	if got := examinedPerObservable(t, data, 100, resultIDs(r.fake)); !slices.Equal(got, []int{20, 20, 20, 20}) {
+		t.Errorf("results known per observable = %v, want the newest 20 of each", got)
 	}
 }
