@@ -189,6 +189,8 @@ func TestCollectorSettings(t *testing.T) {
 		{[]string{"urlscan-relay", "serve"}, map[string]string{"GOMEMLIMIT": "1GiB"}, gcSettings{0, gcPercent}},
 		{[]string{"urlscan-relay", "serve"}, map[string]string{"GOMEMLIMIT": "Off"}, gcSettings{}},
 		{[]string{"urlscan-relay", "serve"}, map[string]string{"GOMEMLIMIT": "1GiB", "GOGC": "200"}, gcSettings{}},
+		{[]string{"urlscan-relay", "demo"}, nil, gcSettings{limit16, gcPercent}},
+		{[]string{"urlscan-relay", "demo"}, map[string]string{"GOGC": "50"}, gcSettings{limit16, 0}},
 		{[]string{"urlscan-relay", "observe", "ip", "1.1.1.1"}, nil, gcSettings{}},
 		{[]string{"urlscan-relay", "version"}, nil, gcSettings{}},
 		{[]string{"urlscan-relay"}, map[string]string{"PORT": "bad"}, gcSettings{}},

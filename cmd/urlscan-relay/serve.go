@@ -45,7 +45,8 @@ type gcSettings struct {
 	gcPercent   int
 }
 
-// collector returns the collector settings serve runs under. Unless
+// collector returns the collector settings serve runs under, the demo
+// (which is serve) included. Unless
 // GOMEMLIMIT is set, a soft memory limit of CACHE_MAX_MB + 48 MiB: the
 // caches are most of the live heap, and without a limit the collector lets
 // the heap grow to twice what is live. Unless GOGC is set, and while a
@@ -55,8 +56,8 @@ type gcSettings struct {
 // memory bound. args and getenv are run's; the configuration read
 // here is read again by run, which reports it if it is bad.
 func collector(args []string, getenv func(string) string) gcSettings {
-	if len(args) > 1 && args[1] != "serve" {
-		return gcSettings{}
+	if len(args) > 1 && args[1] != "serve" && args[1] != "demo" {
+		return gcSettings{} // the one-shot commands run briefly
 	}
 	cfg, err := config.Load(getenv)
 	if err != nil {
