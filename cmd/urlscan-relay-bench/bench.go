@@ -70,7 +70,8 @@ type phaseReport struct {
 	AnswerBytes    int64          `json:"mean_answer_bytes"`
 	RelayCPU       time.Duration  `json:"relay_cpu_ns"` // user + system, during the load
 	CPUPerReq      time.Duration  `json:"relay_cpu_per_request_ns"`
-	BenchCPU       time.Duration  `json:"bench_cpu_ns"` // load generator, fake urlscan.io and issuer
+	SysCPUPerReq   time.Duration  `json:"relay_system_cpu_per_request_ns"` // the system part of CPUPerReq
+	BenchCPU       time.Duration  `json:"bench_cpu_ns"`                    // load generator, fake urlscan.io and issuer
 	LogLeaks       int            `json:"log_lines_with_secrets"`
 	Failure        string         `json:"failure,omitempty"` // the relay crashed, or priming failed
 }
@@ -174,7 +175,8 @@ func measure(ctx context.Context, fake *urlscantest.Server, p *relayProc, g *loa
 	relayCPU0, benchCPU0 := cpuNow(p.pid())
 	res := g.run(ctx, l)
 	relayCPU1, benchCPU1 := cpuNow(p.pid())
-	rep.RelayCPU, rep.BenchCPU = relayCPU1-relayCPU0, benchCPU1-benchCPU0
+	relayCPU := relayCPU1.minus(relayCPU0)
+	rep.RelayCPU, rep.BenchCPU = relayCPU.total(), benchCPU1-benchCPU0
 	rep.MaxSampledRSS, rep.MeanSampledRSS = sampler.stop()
 	if ctx.Err() != nil {
 		return ctx.Err()
@@ -195,12 +197,13 @@ func measure(ctx context.Context, fake *urlscantest.Server, p *relayProc, g *loa
 		rep.ResultsPerReq = float64(rep.Results) / float64(rep.Requests)
 		rep.AnswerBytes = res.bytes / int64(rep.Requests)
 		rep.CPUPerReq = rep.RelayCPU / time.Duration(rep.Requests)
+		rep.SysCPUPerReq = relayCPU.system / time.Duration(rep.Requests)
 	}
 	return nil
 }
 
 // cpuNow reads the CPU time used so far by the relay and by the benchmark.
-func cpuNow(pid int) (relay, bench time.Duration) {
+func cpuNow(pid int) (relay cpuTimes, bench time.Duration) {
 	relay, _ = procCPU(pid) // 0 if the relay is gone, which the phase reports
 	return relay, selfCPU()
 }

@@ -97,11 +97,22 @@ func (s *rssSampler) stop() (maxRSS, meanRSS int64) {
 // on every Linux the benchmark runs on.
 const clockTick = 10 * time.Millisecond
 
-// procCPU is the CPU time (user + system) process pid has used so far.
-func procCPU(pid int) (time.Duration, error) {
+// cpuTimes are a process's CPU times: in its own code, and in the kernel
+// on its behalf (its system calls: for the relay, mostly reading upstream
+// answers off its sockets).
+type cpuTimes struct{ user, system time.Duration }
+
+func (c cpuTimes) total() time.Duration { return c.user + c.system }
+
+func (c cpuTimes) minus(d cpuTimes) cpuTimes {
+	return cpuTimes{user: c.user - d.user, system: c.system - d.system}
+}
+
+// procCPU is the CPU time process pid has used so far.
+func procCPU(pid int) (cpuTimes, error) {
 	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
 	if err != nil {
-		return 0, fmt.Errorf("reading the relay's CPU time: %w", err)
+		return cpuTimes{}, fmt.Errorf("reading the relay's CPU time: %w", err)
 	}
 	return parseStatCPU(b)
 }
@@ -109,24 +120,24 @@ func procCPU(pid int) (time.Duration, error) {
 // parseStatCPU reads utime and stime (fields 14 and 15) of a /proc stat
 // line; the command name (field 2) may hold spaces, so fields are counted
 // after its closing parenthesis.
-func parseStatCPU(stat []byte) (time.Duration, error) {
+func parseStatCPU(stat []byte) (cpuTimes, error) {
 	i := bytes.LastIndexByte(stat, ')')
 	if i < 0 {
-		return 0, fmt.Errorf("/proc stat: no command name")
+		return cpuTimes{}, fmt.Errorf("/proc stat: no command name")
 	}
 	f := strings.Fields(string(stat[i+1:])) // f[0] is field 3, the state
 	if len(f) < 13 {
-		return 0, fmt.Errorf("/proc stat: %d fields", len(f)+2)
+		return cpuTimes{}, fmt.Errorf("/proc stat: %d fields", len(f)+2)
 	}
-	var ticks int64
-	for _, s := range f[11:13] {
+	var ticks [2]int64
+	for k, s := range f[11:13] {
 		n, err := strconv.ParseInt(s, 10, 64)
 		if err != nil {
-			return 0, fmt.Errorf("/proc stat: %w", err)
+			return cpuTimes{}, fmt.Errorf("/proc stat: %w", err)
 		}
-		ticks += n
+		ticks[k] = n
 	}
-	return time.Duration(ticks) * clockTick, nil
+	return cpuTimes{user: time.Duration(ticks[0]) * clockTick, system: time.Duration(ticks[1]) * clockTick}, nil
 }
 
 // selfCPU is the CPU time the benchmark's own process (load generator,

@@ -29,7 +29,7 @@ func TestParseStatCPU(t *testing.T) {
 	// The command name holds a space and a parenthesis, as names may.
 	stat := []byte("4242 (urlscan relay)) S 1 4242 4242 0 -1 4194560 1234 0 0 0 150 25 0 0 20 0 7 0 100 0 0")
 	got, err := parseStatCPU(stat)
-	if want := 175 * clockTick; err != nil || got != want {
+	if want := (cpuTimes{user: 150 * clockTick, system: 25 * clockTick}); err != nil || got != want {
 		t.Errorf("parseStatCPU = %v, %v; want %v", got, err, want)
 	}
 	if _, err := parseStatCPU([]byte("4242 (short) S 1")); err == nil {
