@@ -1,7 +1,6 @@
 package urlscantest
 
 import (
-	"encoding/json"
 	"net/http"
 	"net/url"
 	"slices"
@@ -120,35 +119,18 @@ func (s *Server) curatedResult(w http.ResponseWriter, id string, extra http.Head
 
 // curatedDocument is the result document of a curated scan.
 func curatedDocument(sc Scan) []byte {
-	p := sc.page()
-	var t resultTail
-	t.Stats = stats{UniqIPs: 3, ConsoleMsgs: 1, DataLength: 48000, EncodedDataLength: 36000, Requests: 12}
-	t.Meta = map[string]any{"processors": map[string]any{"umbrella": map[string]any{"data": []any{}}, "geoip": map[string]any{"data": []any{}}}}
-	t.Task = resultTask{
-		UUID: sc.ID, Time: sc.Time.UTC().Format("2006-01-02T15:04:05.000Z"), URL: sc.URL,
-		Visibility: sc.visibility(), Method: "api", Source: "0a9aface", Tags: []string{},
-		ReportURL:     "https://urlscan.io/result/" + sc.ID + "/",
-		ScreenshotURL: "https://urlscan.io/screenshots/" + sc.ID + ".png",
-		DomURL:        "https://urlscan.io/dom/" + sc.ID + "/",
-	}
-	t.Page = p
-	t.Lists = map[string]any{"ips": []string{p.IP}, "domains": []string{p.Domain}, "urls": []string{p.URL}, "hashes": nonNil(sc.Hashes), "certificates": []any{}}
-	t.Verdicts.Overall = verdict{
+	overall := verdict{
 		Score: sc.Score, Categories: nonNil(sc.Categories), Brands: nonNil(sc.Brands), Tags: nonNil(sc.Tags),
 		Malicious: sc.Malicious,
 	}
 	if sc.Malicious {
-		t.Verdicts.Overall.HasVerdicts = 1
+		overall.HasVerdicts = 1
 	}
-	t.Verdicts.URLScan = t.Verdicts.Overall
-	t.Verdicts.Engines = map[string]any{"score": 0, "malicious": []any{}, "benign": []any{}, "verdicts": []any{}}
-	t.Verdicts.Community = map[string]any{"score": 0, "votes": []any{}, "tags": []any{}, "categories": []any{}}
-	t.Submitter = map[string]any{"country": "DE"}
-	body, err := json.Marshal(t)
-	if err != nil {
-		panic(err) // only fixed types are marshalled
-	}
-	return append([]byte(`{"data":{"requests":[],"cookies":[],"console":[],"links":[],"globals":[]},`), body[1:]...)
+	st := stats{UniqIPs: 3, ConsoleMsgs: 1, DataLength: 48000, EncodedDataLength: 36000, Requests: 12}
+	t := newResultTail(sc.ID, sc.Time, sc.visibility(), sc.page(), st, overall)
+	hashes := nonNil(sc.Hashes)
+	t.Lists.Hashes = &hashes
+	return append([]byte(`{"data":{"requests":[`+dataRest), t.members()...)
 }
 
 func nonNil(s []string) []string {

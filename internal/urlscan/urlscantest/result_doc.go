@@ -88,19 +88,108 @@ type verdict struct {
 }
 
 type resultTail struct {
-	Stats    stats      `json:"stats"`
-	Meta     any        `json:"meta"`
-	Task     resultTask `json:"task"`
-	Page     page       `json:"page"`
-	Lists    any        `json:"lists"`
+	Stats    stats           `json:"stats"`
+	Meta     json.RawMessage `json:"meta"`
+	Task     resultTask      `json:"task"`
+	Page     page            `json:"page"`
+	Lists    resultLists     `json:"lists"`
 	Verdicts struct {
-		Overall   verdict `json:"overall"`
-		URLScan   verdict `json:"urlscan"`
-		Engines   any     `json:"engines"`
-		Community any     `json:"community"`
+		Overall   verdict         `json:"overall"`
+		URLScan   verdict         `json:"urlscan"`
+		Engines   json.RawMessage `json:"engines"`
+		Community json.RawMessage `json:"community"`
 	} `json:"verdicts"`
-	Submitter any `json:"submitter"`
+	Submitter json.RawMessage `json:"submitter"`
 }
+
+// resultLists are a document's lists, in the order of their names.
+type resultLists struct {
+	Certificates []string  `json:"certificates"`
+	Domains      []string  `json:"domains"`
+	Hashes       *[]string `json:"hashes,omitempty"` // only curated scans list them
+	IPs          []string  `json:"ips"`
+	URLs         []string  `json:"urls"`
+}
+
+// The members every document the fake writes has alike, encoded once: a
+// cold load of the benchmark asks for a new document on every call, and
+// encoding them as maps each time was most of the fake's cost of one.
+var (
+	sameMeta      = json.RawMessage(`{"processors":{"geoip":{"data":[]},"umbrella":{"data":[]}}}`)
+	sameEngines   = json.RawMessage(`{"benign":[],"malicious":[],"score":0,"verdicts":[]}`)
+	sameCommunity = json.RawMessage(`{"categories":[],"score":0,"tags":[],"votes":[]}`)
+	sameSubmitter = json.RawMessage(`{"country":"DE"}`)
+)
+
+// newResultTail is the document of scan id, which ran at at with the given
+// visibility and landed on p, after its data member.
+func newResultTail(id string, at time.Time, visibility string, p page, st stats, overall verdict) resultTail {
+	t := resultTail{Stats: st, Meta: sameMeta, Page: p, Submitter: sameSubmitter}
+	t.Task = resultTask{
+		UUID: id, Time: at.UTC().Format("2006-01-02T15:04:05.000Z"), URL: p.URL,
+		Visibility: visibility, Method: "api", Source: "0a9aface", Tags: []string{},
+		ReportURL:     "https://urlscan.io/result/" + id + "/",
+		ScreenshotURL: "https://urlscan.io/screenshots/" + id + ".png",
+		DomURL:        "https://urlscan.io/dom/" + id + "/",
+	}
+	t.Lists = resultLists{Certificates: []string{}, Domains: []string{p.Domain}, IPs: []string{p.IP}, URLs: []string{p.URL}}
+	t.Verdicts.Overall, t.Verdicts.URLScan = overall, overall
+	t.Verdicts.Engines, t.Verdicts.Community = sameEngines, sameCommunity
+	return t
+}
+
+// members is t as the members of an object after others: ,"stats":…},
+// as encoding/json would write t (the golden documents hold it to that),
+// by hand, for the reason marshal gives.
+func (t *resultTail) members() []byte {
+	b := make([]byte, 0, 2048)
+	st := &t.Stats
+	b = appendInt(b, `,"stats":{"uniqIPs":`, st.UniqIPs)
+	b = appendInt(b, `,"consoleMsgs":`, st.ConsoleMsgs)
+	b = appendInt(b, `,"dataLength":`, st.DataLength)
+	b = appendInt(b, `,"encodedDataLength":`, st.EncodedDataLength)
+	b = appendInt(b, `,"requests":`, st.Requests)
+	b = append(append(append(b, `},"meta":`...), t.Meta...), `,"task":`...)
+	k := &t.Task
+	b = appendText(b, `{"uuid":`, k.UUID)
+	b = appendText(b, `,"time":`, k.Time)
+	b = appendText(b, `,"url":`, k.URL)
+	b = appendText(b, `,"visibility":`, k.Visibility)
+	b = appendText(b, `,"method":`, k.Method)
+	b = appendText(b, `,"source":`, k.Source)
+	b = appendTexts(b, `,"tags":`, k.Tags)
+	b = appendText(b, `,"reportURL":`, k.ReportURL)
+	b = appendText(b, `,"screenshotURL":`, k.ScreenshotURL)
+	b = appendText(b, `,"domURL":`, k.DomURL)
+	b = t.Page.appendJSON(append(b, `},"page":`...))
+	l := &t.Lists
+	b = appendTexts(b, `,"lists":{"certificates":`, l.Certificates)
+	b = appendTexts(b, `,"domains":`, l.Domains)
+	if l.Hashes != nil {
+		b = appendTexts(b, `,"hashes":`, *l.Hashes)
+	}
+	b = appendTexts(b, `,"ips":`, l.IPs)
+	b = appendTexts(b, `,"urls":`, l.URLs)
+	b = t.Verdicts.Overall.appendJSON(append(b, `},"verdicts":{"overall":`...))
+	b = t.Verdicts.URLScan.appendJSON(append(b, `,"urlscan":`...))
+	b = append(append(b, `,"engines":`...), t.Verdicts.Engines...)
+	b = append(append(b, `,"community":`...), t.Verdicts.Community...)
+	b = append(append(b, `},"submitter":`...), t.Submitter...)
+	return append(b, '}')
+}
+
+func (v *verdict) appendJSON(b []byte) []byte {
+	b = appendInt(b, `{"score":`, v.Score)
+	b = appendTexts(b, `,"categories":`, v.Categories)
+	b = appendTexts(b, `,"brands":`, v.Brands)
+	b = appendTexts(b, `,"tags":`, v.Tags)
+	b = strconv.AppendBool(append(b, `,"malicious":`...), v.Malicious)
+	b = appendInt(b, `,"hasVerdicts":`, v.HasVerdicts)
+	return append(b, '}')
+}
+
+// dataRest closes a document's data.requests and writes the rest of data.
+const dataRest = `],"cookies":[],"console":[],"links":[],"globals":[]}`
 
 // resultParts returns the opening of a result document up to its
 // data.requests elements, and everything after them. meta, when known,
@@ -111,43 +200,22 @@ func resultParts(id string, meta hitMeta) (head, tail []byte) {
 		meta.time = time.Unix(epochUnix, 0).UTC().Add(-time.Duration(r.Int64N(int64(90 * 24 * time.Hour)))).Truncate(time.Millisecond)
 		meta.page = pageFor(r, "", "")
 	}
-	var t resultTail
-	t.Stats = stats{UniqIPs: 1 + r.IntN(10), ConsoleMsgs: r.IntN(5), DataLength: 4000, EncodedDataLength: 3000, Requests: 40}
-	t.Meta = map[string]any{"processors": map[string]any{"umbrella": map[string]any{"data": []any{}}, "geoip": map[string]any{"data": []any{}}}}
-	t.Task = resultTask{
-		UUID: id, Time: meta.time.Format("2006-01-02T15:04:05.000Z"), URL: meta.page.URL,
-		Visibility: "public", Method: "api", Source: "0a9aface", Tags: []string{},
-		ReportURL:     "https://urlscan.io/result/" + id + "/",
-		ScreenshotURL: "https://urlscan.io/screenshots/" + id + ".png",
-		DomURL:        "https://urlscan.io/dom/" + id + "/",
-	}
-	t.Page = meta.page
-	t.Lists = map[string]any{"ips": []string{meta.page.IP}, "domains": []string{meta.page.Domain}, "urls": []string{meta.page.URL}, "certificates": []any{}}
-	t.Verdicts.Overall = verdict{Categories: []string{}, Brands: []string{}, Tags: []string{}}
+	st := stats{UniqIPs: 1 + r.IntN(10), ConsoleMsgs: r.IntN(5), DataLength: 4000, EncodedDataLength: 3000, Requests: 40}
+	overall := verdict{Categories: []string{}, Brands: []string{}, Tags: []string{}}
 	if r.IntN(3) == 0 {
 		categories := []string{"phishing", "malicious", "coinmining"}
 		tags := [][]string{{"phishing", "credential-harvesting"}, {"malicious"}, {"coinmining", "cryptojacking"}}
 		k := r.IntN(len(categories))
-		t.Verdicts.Overall = verdict{Score: 100, Categories: []string{categories[k]}, Brands: []string{}, Tags: tags[k], Malicious: true, HasVerdicts: 1}
+		overall = verdict{Score: 100, Categories: []string{categories[k]}, Brands: []string{}, Tags: tags[k], Malicious: true, HasVerdicts: 1}
 	}
 	if meta.verdict != nil {
-		t.Verdicts.Overall = verdict{Categories: []string{}, Brands: []string{}, Tags: []string{}}
+		overall = verdict{Categories: []string{}, Brands: []string{}, Tags: []string{}}
 		if *meta.verdict {
-			t.Verdicts.Overall = verdict{Score: 100, Categories: []string{"phishing"}, Brands: []string{}, Tags: []string{"phishing"}, Malicious: true, HasVerdicts: 1}
+			overall = verdict{Score: 100, Categories: []string{"phishing"}, Brands: []string{}, Tags: []string{"phishing"}, Malicious: true, HasVerdicts: 1}
 		}
 	}
-	t.Verdicts.URLScan = t.Verdicts.Overall
-	t.Verdicts.Engines = map[string]any{"score": 0, "malicious": []any{}, "benign": []any{}, "verdicts": []any{}}
-	t.Verdicts.Community = map[string]any{"score": 0, "votes": []any{}, "tags": []any{}, "categories": []any{}}
-	t.Submitter = map[string]any{"country": "DE"}
-	body, err := json.Marshal(t)
-	if err != nil {
-		panic(err) // only fixed types are marshalled
-	}
-	head = []byte(`{"data":{"requests":[`)
-	// body is {"stats":...}; the tail closes data and continues the object.
-	tail = append([]byte(`],"cookies":[],"console":[],"links":[],"globals":[]},`), body[1:]...)
-	return head, tail
+	t := newResultTail(id, meta.time, "public", meta.page, st, overall)
+	return []byte(`{"data":{"requests":[`), append([]byte(dataRest), t.members()...)
 }
 
 // MaliciousResult is GenerateResult for the first of a few fixed scan ids

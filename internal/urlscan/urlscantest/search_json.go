@@ -69,6 +69,26 @@ func appendInt(b []byte, prefix string, n int) []byte {
 	return strconv.AppendInt(append(b, prefix...), int64(n), 10)
 }
 
+// appendTexts appends prefix, then ss as a JSON list of strings (null
+// when nil, as encoding/json writes a nil slice).
+func appendTexts(b []byte, prefix string, ss []string) []byte {
+	if ss == nil {
+		return append(append(b, prefix...), "null"...)
+	}
+	b = append(b, prefix...)
+	for i, s := range ss {
+		sep := ","
+		if i == 0 {
+			sep = "["
+		}
+		b = appendText(b, sep, s)
+	}
+	if len(ss) == 0 {
+		b = append(b, '[')
+	}
+	return append(b, ']')
+}
+
 // appendText appends prefix, then s as a JSON string. A string that
 // encoding/json would escape (quotes, backslashes, control characters,
 // <, > and &, anything outside ASCII) is left to encoding/json itself, so
