@@ -86,6 +86,11 @@ func TestLogLines(t *testing.T) {
 	f.send(t, http.MethodPost, base+"/observe/observables", f.token, `{"not":"a list"`, nil)
 	const healthID = "ops-health-1"
 	f.send(t, http.MethodPost, base+"/health", refused, "", map[string]string{"X-Request-ID": healthID})
+	// Where urlscan.io has no quotas endpoint, /health falls back to a
+	// search: two calls.
+	const fallbackID = "ops-health-2"
+	f.upstream.Inject(urlscantest.Fault{Endpoint: "quotas", Status: http.StatusNotFound, Times: 1})
+	f.send(t, http.MethodPost, base+"/health", f.token, "", map[string]string{"X-Request-ID": fallbackID})
 	for _, path := range []string{"/healthz", "/readyz", "/metrics"} {
 		f.send(t, http.MethodGet, base+path, "", "", nil)
 	}
@@ -132,6 +137,11 @@ func TestLogLines(t *testing.T) {
 	} else if line["urlscan_calls"] != float64(1) {
 		t.Errorf("/health urlscan_calls = %v, want 1", line["urlscan_calls"])
 	}
+	if line := requestLine(lines, fallbackID); line == nil {
+		t.Errorf("no request line for the /health that fell back to a search")
+	} else if line["urlscan_calls"] != float64(2) {
+		t.Errorf("/health with the fallback: urlscan_calls = %v, want 2", line["urlscan_calls"])
+	}
 
 	requests := 0
 	for _, l := range lines {
@@ -153,8 +163,8 @@ func TestLogLines(t *testing.T) {
 			}
 		}
 	}
-	if requests != 12 {
-		t.Errorf("%d request lines, want one per request (12)", requests)
+	if requests != 13 {
+		t.Errorf("%d request lines, want one per request (13)", requests)
 	}
 
 	secrets := map[string]string{"API key": apiKey, "refused API key": refusedKey}

@@ -39,8 +39,9 @@ type Deps struct {
 	Verifier Verifier
 	// Tiles answers the dashboard endpoints; nil: none are served.
 	Tiles Tiles
-	// Check makes one cheap authenticated urlscan.io call (POST /health).
-	Check func(ctx context.Context, apiKey string) error
+	// Check makes a cheap authenticated urlscan.io call (POST /health) and
+	// says how many calls it made.
+	Check func(ctx context.Context, apiKey string) (calls int, err error)
 	// Ready reports whether the relay takes traffic (false while draining).
 	Ready      func() bool
 	Logger     *slog.Logger

@@ -81,7 +81,7 @@ func newTestServer(t *testing.T, rel *fakeRelay, mutate func(*Deps)) (http.Handl
 		Version:  "9.9.9",
 		Relay:    rel,
 		Verifier: v,
-		Check:    func(context.Context, string) error { return nil },
+		Check:    func(context.Context, string) (int, error) { return 1, nil },
 	}
 	if mutate != nil {
 		mutate(&d)

@@ -86,10 +86,10 @@ func newWatchedStack(t *testing.T, iss *authtest.Issuer, mutate func(*config.Con
 		Relay:    recordingRelay{Relay: rel.Service, log: errs},
 		Tiles:    rel.Tiles,
 		Verifier: recordingVerifier{Verifier: verifier, log: errs},
-		Check: func(ctx context.Context, apiKey string) error {
-			err := rel.Client.Check(ctx, apiKey)
+		Check: func(ctx context.Context, apiKey string) (int, error) {
+			calls, err := rel.Client.Check(ctx, apiKey)
 			errs.add(err)
-			return err
+			return calls, err
 		},
 		Logger:     logger,
 		Registerer: reg,

@@ -89,14 +89,16 @@ func (c *Client) Quotas(ctx context.Context, apiKey string) (*Quotas, error) {
 // Check proves that the key and urlscan.io both work, for /health, with
 // the quotas endpoint, so that it spends no search or result quota. Where
 // urlscan.io has no such endpoint (404), it falls back to a search for one
-// hit.
-func (c *Client) Check(ctx context.Context, apiKey string) error {
-	_, err := c.Quotas(ctx, apiKey)
+// hit. calls is how many urlscan.io calls it made: 1, or 2 with the
+// fallback.
+func (c *Client) Check(ctx context.Context, apiKey string) (calls int, err error) {
+	_, err = c.Quotas(ctx, apiKey)
 	var e *Error
 	if errors.As(err, &e) && e.Status == http.StatusNotFound {
 		_, err = c.Search(ctx, apiKey, checkQuery, 1)
+		return 2, err
 	}
-	return err
+	return 1, err
 }
 
 // checkQuery is the search Check falls back to: cheap, and answered for

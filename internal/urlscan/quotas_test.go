@@ -81,8 +81,8 @@ func TestQuotas(t *testing.T) {
 func TestCheckAsksTheQuotas(t *testing.T) {
 	srv := newServer(t, urlscantest.Options{})
 	c := newClient(t, srv.URL, nil)
-	if err := c.Check(t.Context(), testKey); err != nil {
-		t.Fatal(err)
+	if calls, err := c.Check(t.Context(), testKey); err != nil || calls != 1 {
+		t.Fatalf("Check = %d calls, %v; want 1", calls, err)
 	}
 	if q, s := srv.Calls("quotas"), srv.Calls("search"); q != 1 || s != 0 {
 		t.Errorf("Check made %d quotas calls and %d searches; want 1 and none", q, s)
@@ -98,8 +98,8 @@ func TestCheckFallsBackToASearch(t *testing.T) {
 	srv := newServer(t, urlscantest.Options{})
 	srv.Inject(urlscantest.Fault{Endpoint: "quotas", Status: http.StatusNotFound})
 	c := newClient(t, srv.URL, nil)
-	if err := c.Check(t.Context(), testKey); err != nil {
-		t.Fatal(err)
+	if calls, err := c.Check(t.Context(), testKey); err != nil || calls != 2 {
+		t.Fatalf("Check = %d calls, %v; want 2", calls, err)
 	}
 	reqs := srv.Requests()
 	if len(reqs) != 2 || reqs[1].Endpoint != "search" || reqs[1].Size != "1" {
@@ -125,7 +125,7 @@ func TestCheckErrors(t *testing.T) {
 			f := tc.fault
 			f.Endpoint = "quotas"
 			srv.Inject(f)
-			err := newClient(t, srv.URL, nil).Check(t.Context(), testKey)
+			_, err := newClient(t, srv.URL, nil).Check(t.Context(), testKey)
 			var e *Error
 			if !errors.As(err, &e) || e.TR.Code != tc.code {
 				t.Errorf("Check = %v, want %q", err, tc.code)
