@@ -91,7 +91,8 @@ return vals
 // a mark its digits).
 //
 // For the replica scenario's batch (44 values of 2 KB) the pipeline costs
-// 10-30 % over MGET; a Lua script that checks STRLEN before GET would
+// 20-30 % over a bare MGET, and about what the MGET that copied its
+// values did (it keeps go-redis's buffers instead); a Lua script that checks STRLEN before GET would
 // carry nothing of an oversized value, but it costs 2.5 times MGET, as
 // Redis converts every value into Lua and back (docs/BENCHMARKS.md,
 // BenchmarkBatchReadOptions), and that on Redis's one thread, which all
