@@ -25,40 +25,53 @@ func validValue(doc []byte, maxDepth int) error {
 	return scanJSON(doc, false, maxDepth, nil, nil)
 }
 
-// scanJSON is Members, and validValue when object is false. It is
-// iterative, so no input can exhaust the stack, and it never allocates.
+// scanJSON is Members, and validValue when object is false.
 func scanJSON(doc []byte, object bool, maxDepth int, want []string, spans [][]byte) error {
+	end, err := scanValue(doc, 0, object, maxDepth, want, spans)
+	if err != nil {
+		return err
+	}
+	if skipSpace(doc, end) != len(doc) {
+		return ErrNotJSON
+	}
+	return nil
+}
+
+// scanValue checks the value that starts at doc[i] (after whitespace), as
+// scanJSON does, and returns the index just past it. It is iterative, so
+// no input can exhaust the stack, and it never allocates.
+func scanValue(doc []byte, i int, object bool, maxDepth int, want []string, spans [][]byte) (int, error) {
 	var stack [MaxDepth]byte // the open containers: '{' or '['
 	depth := 0
 	member, memberStart := -1, 0 // the wanted top-level member being read
 
-	i := skipSpace(doc, 0)
+	i = skipSpace(doc, i)
 	if i >= len(doc) {
-		return ErrNotJSON
+		return 0, ErrNotJSON
 	}
 	if object && doc[i] != '{' {
 		if startsValue(doc[i]) {
-			return ErrNotObject
+			return 0, ErrNotObject
 		}
-		return ErrNotJSON
+		return 0, ErrNotJSON
 	}
 
 value:
 	i = skipSpace(doc, i)
 	if i >= len(doc) {
-		return ErrNotJSON
+		return 0, ErrNotJSON
 	}
 	switch doc[i] {
 	case '{', '[':
 		if depth >= maxDepth {
-			return ErrTooDeep
+			return 0, ErrTooDeep
 		}
 		open := doc[i]
 		stack[depth] = open
 		depth++
 		i = skipSpace(doc, i+1)
 		if i >= len(doc) {
-			return ErrNotJSON
+			return 0, ErrNotJSON
 		}
 		if open == '{' {
 			if doc[i] == '}' {
@@ -77,7 +90,7 @@ value:
 	default:
 		var err error
 		if i, err = scanValueStart(doc, i); err != nil {
-			return err
+			return 0, err
 		}
 		goto after
 	}
@@ -85,17 +98,17 @@ value:
 key:
 	i = skipSpace(doc, i)
 	if i >= len(doc) || doc[i] != '"' {
-		return ErrNotJSON
+		return 0, ErrNotJSON
 	}
 	{
 		start := i
 		end, err := scanString(doc, i)
 		if err != nil {
-			return err
+			return 0, err
 		}
 		i = skipSpace(doc, end)
 		if i >= len(doc) || doc[i] != ':' {
-			return ErrNotJSON
+			return 0, ErrNotJSON
 		}
 		i = skipSpace(doc, i+1)
 		if depth == 1 {
@@ -116,15 +129,12 @@ after:
 		spans[member] = doc[memberStart:i]
 		member = -1
 	}
-	i = skipSpace(doc, i)
 	if depth == 0 {
-		if i != len(doc) {
-			return ErrNotJSON
-		}
-		return nil
+		return i, nil
 	}
+	i = skipSpace(doc, i)
 	if i >= len(doc) {
-		return ErrNotJSON
+		return 0, ErrNotJSON
 	}
 	switch c, open := doc[i], stack[depth-1]; {
 	case c == ',' && open == '{':
@@ -138,7 +148,7 @@ after:
 		depth--
 		goto after
 	}
-	return ErrNotJSON
+	return 0, ErrNotJSON
 }
 
 // scanValueStart checks the scalar (string, number, true, false, null) at

@@ -29,42 +29,57 @@ import (
 // the newest size is skipped after its time is read, so an answer of a
 // hundred thousand tiny hits costs size decoded hits, not all of them.
 func decodeSearch(doc []byte, size int) ([]Hit, error) {
-	v, err := jsonscan.Members(doc, "results")
-	if err != nil {
-		return nil, err
-	}
 	if size <= 0 {
 		size = math.MaxInt
 	}
 	var kept newestHits
 	i := 0
-	// Members validated the whole answer; one walk over each hit's
-	// members then finds what is kept.
-	err = jsonscan.EachElement(v[0], func(raw []byte) bool {
-		i++
-		var m [4][]byte // a hit that is no object has no members, so no id
-		var task [1][]byte
-		firstMembers(raw, hitFields, m[:])
-		firstMembers(m[0], timeField, task[:])
-		t := parseTimeText(text(task[0]))
-		if len(kept) == size && !before(t, i, kept[0].hit.Time, kept[0].i) {
-			return true
+	// One pass checks the whole answer and reads what is kept on the way
+	// (docs/BENCHMARKS.md: validating first, then walking the hits, read
+	// each of their bytes three or four times).
+	w := jsonscan.NewWalk(doc)
+	found := false
+	err := w.Document(func(name []byte, at int) (int, error) {
+		if found || string(memberName(name)) != "results" {
+			return 0, nil
 		}
-		id := text(m[1])
-		if !ValidScanID(id) {
-			return true
+		found = true
+		if doc[at] != '[' {
+			return 0, nil // results not a list: no hits
 		}
-		hit := rankedHit{i: i, hit: Hit{ID: id, Time: t, Stats: decodeStats(m[3]), Page: pageOf(m[2])}}
-		if len(kept) < size {
-			heap.Push(&kept, hit)
-		} else {
-			kept[0] = hit
-			heap.Fix(&kept, 0)
-		}
-		return true
+		return w.Array(at, func(at int) (int, error) {
+			i++
+			if doc[at] != '{' {
+				return 0, nil // a hit that is no object has no members, so no id
+			}
+			var m hitMembers
+			end, err := m.read(w, doc, at)
+			if err != nil {
+				return 0, err
+			}
+			t := parseTimeText(text(m.time))
+			if len(kept) == size && !before(t, i, kept[0].hit.Time, kept[0].i) {
+				return end, nil
+			}
+			id := text(m.id)
+			if !ValidScanID(id) {
+				return end, nil
+			}
+			hit := rankedHit{i: i, hit: Hit{ID: id, Time: t, Stats: decodeStats(m.stats), Page: pageOf(m.page)}}
+			if len(kept) < size {
+				heap.Push(&kept, hit)
+			} else {
+				kept[0] = hit
+				heap.Fix(&kept, 0)
+			}
+			return end, nil
+		})
 	})
-	if err != nil || len(kept) == 0 {
-		return nil, nil // results missing or not a list: no hits
+	if err != nil {
+		return nil, err
+	}
+	if len(kept) == 0 {
+		return nil, nil
 	}
 	slices.SortFunc(kept, func(a, b rankedHit) int {
 		if before(a.hit.Time, a.i, b.hit.Time, b.i) {
@@ -79,13 +94,56 @@ func decodeSearch(doc []byte, size int) ([]Hit, error) {
 	return hits, nil
 }
 
-// The members decodeSearch reads of a hit, of its task and of a page, in
-// the order firstMembers fills them.
-var (
-	hitFields  = []string{"task", "_id", "page", "stats"}
-	timeField  = []string{"time"}
-	pageFields = []string{"url", "domain", "ip"}
-)
+// hitMembers are the raw values decodeSearch keeps of one hit: the first
+// task's time, and the first _id, page and stats.
+type hitMembers struct {
+	task, time, id, page, stats []byte
+}
+
+// read walks the hit that starts at doc[at] with w, and returns where it
+// ends.
+func (m *hitMembers) read(w *jsonscan.Walk, doc []byte, at int) (int, error) {
+	return w.Object(at, func(name []byte, at int) (int, error) {
+		var kept *[]byte
+		switch string(memberName(name)) {
+		case "task":
+			if m.task == nil && doc[at] == '{' {
+				end, err := w.Object(at, func(name []byte, at int) (int, error) {
+					if m.time != nil || string(memberName(name)) != "time" {
+						return 0, nil
+					}
+					end, err := w.Value(at)
+					if err == nil {
+						m.time = doc[at:end]
+					}
+					return end, err
+				})
+				if err == nil {
+					m.task = doc[at:end]
+				}
+				return end, err
+			}
+			kept = &m.task
+		case "_id":
+			kept = &m.id
+		case "page":
+			kept = &m.page
+		case "stats":
+			kept = &m.stats
+		default:
+			return 0, nil
+		}
+		end, err := w.Value(at)
+		if err == nil && *kept == nil {
+			*kept = doc[at:end]
+		}
+		return end, err
+	})
+}
+
+// pageFields are the members pageOf reads of a page, in the order
+// firstMembers fills them.
+var pageFields = []string{"url", "domain", "ip"}
 
 // firstMembers sets values[k] to the raw value of the first member of the
 // raw object obj called names[k] (escapes in names decoded, as gjson

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 
@@ -16,6 +17,10 @@ func FuzzDecodeSearch(f *testing.F) {
 	urlscantest.SeedFuzz(f)
 	f.Fuzz(func(t *testing.T, doc []byte) {
 		hits, err := decodeSearch(doc, 0)
+		ref, refErr := decodeSearchInPasses(doc)
+		if (err == nil) != (refErr == nil) || !reflect.DeepEqual(hits, ref) {
+			t.Fatalf("%q: one pass = %+v, %v; in passes = %+v, %v", doc, hits, err, ref, refErr)
+		}
 		if err != nil {
 			if hits != nil {
 				t.Fatalf("error %v with %d hits", err, len(hits))
@@ -67,4 +72,41 @@ func FuzzDecodeResult(f *testing.F) {
 			t.Fatalf("time %v not in UTC", res.Time)
 		}
 	})
+}
+
+// decodeSearchInPasses is what decodeSearch did before it read answers in
+// one pass, for size 0: check the whole answer, then walk its hits, their
+// members and their task. The fuzz target holds the two to the same hits.
+func decodeSearchInPasses(doc []byte) ([]Hit, error) {
+	v, err := jsonscan.Members(doc, "results")
+	if err != nil {
+		return nil, err
+	}
+	var hits []Hit
+	_ = jsonscan.EachElement(v[0], func(raw []byte) bool {
+		var m [4][]byte
+		var task [1][]byte
+		firstMembers(raw, []string{"task", "_id", "page", "stats"}, m[:])
+		firstMembers(m[0], []string{"time"}, task[:])
+		if id := text(m[1]); ValidScanID(id) {
+			hits = append(hits, Hit{ID: id, Time: parseTimeText(text(task[0])), Stats: decodeStats(m[3]), Page: pageOf(m[2])})
+		}
+		return true
+	})
+	// Newest first, urlscan's order among equal times, unknown times last.
+	slices.SortStableFunc(hits, func(a, b Hit) int {
+		switch {
+		case a.Time.IsZero() != b.Time.IsZero():
+			if a.Time.IsZero() {
+				return 1
+			}
+			return -1
+		case a.Time.Equal(b.Time):
+			return 0
+		case a.Time.After(b.Time):
+			return -1
+		}
+		return 1
+	})
+	return hits, nil
 }
