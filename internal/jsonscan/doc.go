@@ -18,9 +18,10 @@
 // escapes, control characters) is not validated. The members asked for
 // still are, in full.
 //
-// EachMember and EachElement walk the members of an object, or the
-// elements of an array, that Members has already validated, such as a
-// search answer's hits, without parsing them into values.
+// A Walk checks a document in the same single pass in which its caller
+// descends into the members it reads, such as a search answer's hits.
+// EachMember and EachElement walk the members of one object, or the
+// elements of one array, with a Walk, without parsing them into values.
 //
 // Both forms keep the first of repeated members, compare member names as
 // sent (escapes not decoded), and are iterative, so that no input can

@@ -97,7 +97,8 @@ func decodeSearch(doc []byte, size int) ([]Hit, error) {
 // hitMembers are the raw values decodeSearch keeps of one hit: the first
 // task's time, and the first _id, page and stats.
 type hitMembers struct {
-	task, time, id, page, stats []byte
+	taskSeen              bool
+	time, id, page, stats []byte
 }
 
 // read walks the hit that starts at doc[at] with w, and returns where it
@@ -107,23 +108,21 @@ func (m *hitMembers) read(w *jsonscan.Walk, doc []byte, at int) (int, error) {
 		var kept *[]byte
 		switch string(memberName(name)) {
 		case "task":
-			if m.task == nil && doc[at] == '{' {
-				end, err := w.Object(at, func(name []byte, at int) (int, error) {
-					if m.time != nil || string(memberName(name)) != "time" {
-						return 0, nil
-					}
-					end, err := w.Value(at)
-					if err == nil {
-						m.time = doc[at:end]
-					}
-					return end, err
-				})
+			first := !m.taskSeen
+			m.taskSeen = true
+			if !first || doc[at] != '{' {
+				return 0, nil
+			}
+			return w.Object(at, func(name []byte, at int) (int, error) {
+				if m.time != nil || string(memberName(name)) != "time" {
+					return 0, nil
+				}
+				end, err := w.Value(at)
 				if err == nil {
-					m.task = doc[at:end]
+					m.time = doc[at:end]
 				}
 				return end, err
-			}
-			kept = &m.task
+			})
 		case "_id":
 			kept = &m.id
 		case "page":
