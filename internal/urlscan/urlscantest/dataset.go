@@ -127,10 +127,7 @@ func curatedDocument(sc Scan) []byte {
 		overall.HasVerdicts = 1
 	}
 	st := stats{UniqIPs: 3, ConsoleMsgs: 1, DataLength: 48000, EncodedDataLength: 36000, Requests: 12}
-	t := newResultTail(sc.ID, sc.Time, sc.visibility(), sc.page(), st, overall)
-	hashes := nonNil(sc.Hashes)
-	t.Lists.Hashes = &hashes
-	return append([]byte(`{"data":{"requests":[`+dataRest), t.members()...)
+	return append([]byte(`{"data":{"requests":[`+dataRest), resultMembers(sc.ID, sc.Time, sc.visibility(), sc.page(), st, overall, nonNil(sc.Hashes))...)
 }
 
 func nonNil(s []string) []string {

@@ -2,7 +2,6 @@ package urlscantest
 
 import (
 	"bytes"
-	"encoding/json"
 	"fmt"
 	"io"
 	"math/rand/v2"
@@ -65,116 +64,52 @@ func appendRequest(b []byte, r *rand.Rand, i int) []byte {
 		r.Uint64(), r.Uint64(), r.Uint64(), r.Uint64(), size*3, randomIP(r))
 }
 
-type resultTask struct {
-	UUID          string   `json:"uuid"`
-	Time          string   `json:"time"`
-	URL           string   `json:"url"`
-	Visibility    string   `json:"visibility"`
-	Method        string   `json:"method"`
-	Source        string   `json:"source"`
-	Tags          []string `json:"tags"`
-	ReportURL     string   `json:"reportURL"`
-	ScreenshotURL string   `json:"screenshotURL"`
-	DomURL        string   `json:"domURL"`
-}
-
+// verdict is a document's verdicts.overall, which verdicts.urlscan repeats.
 type verdict struct {
-	Score       int      `json:"score"`
-	Categories  []string `json:"categories"`
-	Brands      []string `json:"brands"`
-	Tags        []string `json:"tags"`
-	Malicious   bool     `json:"malicious"`
-	HasVerdicts int      `json:"hasVerdicts"`
+	Score       int
+	Categories  []string
+	Brands      []string
+	Tags        []string
+	Malicious   bool
+	HasVerdicts int
 }
 
-type resultTail struct {
-	Stats    stats           `json:"stats"`
-	Meta     json.RawMessage `json:"meta"`
-	Task     resultTask      `json:"task"`
-	Page     page            `json:"page"`
-	Lists    resultLists     `json:"lists"`
-	Verdicts struct {
-		Overall   verdict         `json:"overall"`
-		URLScan   verdict         `json:"urlscan"`
-		Engines   json.RawMessage `json:"engines"`
-		Community json.RawMessage `json:"community"`
-	} `json:"verdicts"`
-	Submitter json.RawMessage `json:"submitter"`
-}
-
-// resultLists are a document's lists, in the order of their names.
-type resultLists struct {
-	Certificates []string  `json:"certificates"`
-	Domains      []string  `json:"domains"`
-	Hashes       *[]string `json:"hashes,omitempty"` // only curated scans list them
-	IPs          []string  `json:"ips"`
-	URLs         []string  `json:"urls"`
-}
-
-// The members every document the fake writes has alike, encoded once: a
-// cold load of the benchmark asks for a new document on every call, and
-// encoding them as maps each time was most of the fake's cost of one.
-var (
-	sameMeta      = json.RawMessage(`{"processors":{"geoip":{"data":[]},"umbrella":{"data":[]}}}`)
-	sameEngines   = json.RawMessage(`{"benign":[],"malicious":[],"score":0,"verdicts":[]}`)
-	sameCommunity = json.RawMessage(`{"categories":[],"score":0,"tags":[],"votes":[]}`)
-	sameSubmitter = json.RawMessage(`{"country":"DE"}`)
+// The members every document the fake writes has alike.
+const (
+	sameMeta      = `{"processors":{"geoip":{"data":[]},"umbrella":{"data":[]}}}`
+	sameEngines   = `{"benign":[],"malicious":[],"score":0,"verdicts":[]}`
+	sameCommunity = `{"categories":[],"score":0,"tags":[],"votes":[]}`
+	sameSubmitter = `{"country":"DE"}`
 )
 
-// newResultTail is the document of scan id, which ran at at with the given
-// visibility and landed on p, after its data member.
-func newResultTail(id string, at time.Time, visibility string, p page, st stats, overall verdict) resultTail {
-	t := resultTail{Stats: st, Meta: sameMeta, Page: p, Submitter: sameSubmitter}
-	t.Task = resultTask{
-		UUID: id, Time: at.UTC().Format("2006-01-02T15:04:05.000Z"), URL: p.URL,
-		Visibility: visibility, Method: "api", Source: "0a9aface", Tags: []string{},
-		ReportURL:     "https://urlscan.io/result/" + id + "/",
-		ScreenshotURL: "https://urlscan.io/screenshots/" + id + ".png",
-		DomURL:        "https://urlscan.io/dom/" + id + "/",
+// resultMembers writes the members after data of the document of scan id,
+// which ran at at with the given visibility and landed on p, as
+// ,"stats":…}: by hand, as marshal writes search answers, in the order and
+// with the escapes encoding/json gave them (the golden documents hold the
+// bytes). hashes is lists.hashes, which only curated scans list (nil:
+// none).
+func resultMembers(id string, at time.Time, visibility string, p page, st stats, overall verdict, hashes []string) []byte {
+	b := st.appendJSON(append(make([]byte, 0, 2048), `,"stats":`...))
+	b = append(b, `,"meta":`+sameMeta...)
+	b = appendText(b, `,"task":{"uuid":`, id)
+	b = appendText(b, `,"time":`, at.UTC().Format("2006-01-02T15:04:05.000Z"))
+	b = appendText(b, `,"url":`, p.URL)
+	b = appendText(b, `,"visibility":`, visibility)
+	b = append(b, `,"method":"api","source":"0a9aface","tags":[]`...)
+	b = appendText(b, `,"reportURL":`, "https://urlscan.io/result/"+id+"/")
+	b = appendText(b, `,"screenshotURL":`, "https://urlscan.io/screenshots/"+id+".png")
+	b = appendText(b, `,"domURL":`, "https://urlscan.io/dom/"+id+"/")
+	b = p.appendJSON(append(b, `},"page":`...))
+	b = append(b, `,"lists":{"certificates":[]`...)
+	b = appendTexts(b, `,"domains":`, []string{p.Domain})
+	if hashes != nil {
+		b = appendTexts(b, `,"hashes":`, hashes)
 	}
-	t.Lists = resultLists{Certificates: []string{}, Domains: []string{p.Domain}, IPs: []string{p.IP}, URLs: []string{p.URL}}
-	t.Verdicts.Overall, t.Verdicts.URLScan = overall, overall
-	t.Verdicts.Engines, t.Verdicts.Community = sameEngines, sameCommunity
-	return t
-}
-
-// members is t as the members of an object after others: ,"stats":…},
-// as encoding/json would write t (the golden documents hold it to that),
-// by hand, for the reason marshal gives.
-func (t *resultTail) members() []byte {
-	b := make([]byte, 0, 2048)
-	st := &t.Stats
-	b = appendInt(b, `,"stats":{"uniqIPs":`, st.UniqIPs)
-	b = appendInt(b, `,"consoleMsgs":`, st.ConsoleMsgs)
-	b = appendInt(b, `,"dataLength":`, st.DataLength)
-	b = appendInt(b, `,"encodedDataLength":`, st.EncodedDataLength)
-	b = appendInt(b, `,"requests":`, st.Requests)
-	b = append(append(append(b, `},"meta":`...), t.Meta...), `,"task":`...)
-	k := &t.Task
-	b = appendText(b, `{"uuid":`, k.UUID)
-	b = appendText(b, `,"time":`, k.Time)
-	b = appendText(b, `,"url":`, k.URL)
-	b = appendText(b, `,"visibility":`, k.Visibility)
-	b = appendText(b, `,"method":`, k.Method)
-	b = appendText(b, `,"source":`, k.Source)
-	b = appendTexts(b, `,"tags":`, k.Tags)
-	b = appendText(b, `,"reportURL":`, k.ReportURL)
-	b = appendText(b, `,"screenshotURL":`, k.ScreenshotURL)
-	b = appendText(b, `,"domURL":`, k.DomURL)
-	b = t.Page.appendJSON(append(b, `},"page":`...))
-	l := &t.Lists
-	b = appendTexts(b, `,"lists":{"certificates":`, l.Certificates)
-	b = appendTexts(b, `,"domains":`, l.Domains)
-	if l.Hashes != nil {
-		b = appendTexts(b, `,"hashes":`, *l.Hashes)
-	}
-	b = appendTexts(b, `,"ips":`, l.IPs)
-	b = appendTexts(b, `,"urls":`, l.URLs)
-	b = t.Verdicts.Overall.appendJSON(append(b, `},"verdicts":{"overall":`...))
-	b = t.Verdicts.URLScan.appendJSON(append(b, `,"urlscan":`...))
-	b = append(append(b, `,"engines":`...), t.Verdicts.Engines...)
-	b = append(append(b, `,"community":`...), t.Verdicts.Community...)
-	b = append(append(b, `},"submitter":`...), t.Submitter...)
+	b = appendTexts(b, `,"ips":`, []string{p.IP})
+	b = appendTexts(b, `,"urls":`, []string{p.URL})
+	b = overall.appendJSON(append(b, `},"verdicts":{"overall":`...))
+	b = overall.appendJSON(append(b, `,"urlscan":`...))
+	b = append(b, `,"engines":`+sameEngines+`,"community":`+sameCommunity+`},"submitter":`+sameSubmitter...)
 	return append(b, '}')
 }
 
@@ -214,8 +149,7 @@ func resultParts(id string, meta hitMeta) (head, tail []byte) {
 			overall = verdict{Score: 100, Categories: []string{"phishing"}, Brands: []string{}, Tags: []string{"phishing"}, Malicious: true, HasVerdicts: 1}
 		}
 	}
-	t := newResultTail(id, meta.time, "public", meta.page, st, overall)
-	return []byte(`{"data":{"requests":[`), append([]byte(dataRest), t.members()...)
+	return []byte(`{"data":{"requests":[`), append([]byte(dataRest), resultMembers(id, meta.time, "public", meta.page, st, overall, nil)...)
 }
 
 // MaliciousResult is GenerateResult for the first of a few fixed scan ids
