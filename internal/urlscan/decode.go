@@ -147,7 +147,7 @@ var pageFields = []string{"url", "domain", "ip"}
 // firstMembers sets values[k] to the raw value of the first member of the
 // raw object obj called names[k] (escapes in names decoded, as gjson
 // matches them), and leaves nil those obj lacks; anything but an object
-// has none. obj is a value Members already validated.
+// has none. obj is a value already checked (by a Walk, or by a Stream as a wanted member).
 func firstMembers(obj []byte, names []string, values [][]byte) {
 	if len(obj) == 0 || obj[0] != '{' {
 		return

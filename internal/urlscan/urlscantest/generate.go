@@ -166,7 +166,6 @@ func generateSearch(query string, total, size int) ([]byte, map[string]hitMeta) 
 	field, value := parseQuery(query)
 	n := min(total, size)
 	ans := searchAnswer{Results: make([]searchHit, 0, total), Total: total, Took: 5 + r.IntN(40), HasMore: n < total}
-	times := make([]time.Time, 0, total)
 	metas := make(map[string]hitMeta, total)
 	for range total {
 		id := uuidFrom(r)
@@ -181,30 +180,33 @@ func generateSearch(query string, total, size int) ([]byte, map[string]hitMeta) 
 			ID:            id,
 			Result:        "https://urlscan.io/api/v1/result/" + id,
 		})
-		times = append(times, t)
 		metas[id] = hitMeta{time: t, page: p}
 	}
+	timeOf := func(h searchHit) time.Time { return metas[h.ID].time }
 	if n < total {
-		ans.Results, times = newest(ans.Results, times, n)
+		ans.Results = newest(ans.Results, timeOf, n)
 	}
-	if n > 1 && !times[0].Before(times[1]) {
+	if n > 1 && !timeOf(ans.Results[0]).Before(timeOf(ans.Results[1])) {
 		// Newest first must be the client's work, never an accident of the fake.
 		ans.Results[0], ans.Results[1] = ans.Results[1], ans.Results[0]
 	}
 	return ans.marshal(), metas
 }
 
-// newest keeps the n newest of hits, whose scan times are times, in their
-// order, and returns them with their times.
-func newest(hits []searchHit, times []time.Time, n int) ([]searchHit, []time.Time) {
+// newest keeps the n newest of hits, by timeOf, in their order.
+func newest(hits []searchHit, timeOf func(searchHit) time.Time, n int) []searchHit {
+	times := make([]time.Time, len(hits))
+	for i, h := range hits {
+		times[i] = timeOf(h)
+	}
 	sorted := slices.Clone(times)
 	slices.SortFunc(sorted, func(a, b time.Time) int { return b.Compare(a) })
 	cutoff := sorted[n-1]
-	kept, keptTimes := hits[:0:0], times[:0:0]
+	kept := hits[:0:0]
 	for i, h := range hits {
 		if len(kept) < n && !times[i].Before(cutoff) {
-			kept, keptTimes = append(kept, h), append(keptTimes, times[i])
+			kept = append(kept, h)
 		}
 	}
-	return kept, keptTimes
+	return kept
 }
