@@ -92,11 +92,11 @@ return vals
 //
 // For the replica scenario's batch (44 values of 2 KB) the pipeline costs
 // 20-30 % over a bare MGET, and about what the MGET that copied its
-// values did (it keeps go-redis's buffers instead); a Lua script that checks STRLEN before GET would
-// carry nothing of an oversized value, but it costs 2.5 times MGET, as
-// Redis converts every value into Lua and back (docs/BENCHMARKS.md,
-// BenchmarkBatchReadOptions), and that on Redis's one thread, which all
-// replicas share. A planted value costs a read what a legitimate value at
+// values did (it keeps go-redis's buffers instead). A Lua script that
+// checks STRLEN before GET would carry nothing of an oversized value, but
+// it costs 2.5 times MGET, as Redis converts every value into Lua and back
+// (docs/BENCHMARKS.md, BenchmarkBatchReadOptions), and that on Redis's one
+// thread, which all replicas share. A planted value costs a read what a legitimate value at
 // the bound would, never more.
 func (s *Store) boundedGet(ctx context.Context, kind string, max int, keys []string) ([][]byte, error) {
 	if len(keys) == 0 {
